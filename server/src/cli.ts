@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  type BrokerConfig,
+  ConfigError,
+  configFromEnv,
+  type DeepPartial,
+  layerConfigs,
+  readConfigFile,
+} from './config.js';
+import { createBroker } from './index.js';
+import { VERSION } from './version.js';
+
+interface ServeFlags {
+  host?: string;
+  tcpPort?: number | null;
+  wsPort?: number | null;
+  wsTransport?: BrokerConfig['wsTransport'];
+  dataDir?: string;
+  store?: BrokerConfig['store'];
+  config?: string;
+  logLevel?: BrokerConfig['logLevel'];
+  demoDir?: string;
+}
+
+function portArg(value: string): number | null {
+  if (value === 'off') return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port 0-65535 or "off"');
+  return n;
+}
+
+/** Flags beat environment variables, which beat the config file, which beats the defaults. */
+function configFor(flags: ServeFlags): DeepPartial<BrokerConfig> {
+  const env = configFromEnv(process.env);
+  const file = flags.config ?? process.env.STOMPEDE_CONFIG;
+  const fromFile = file ? readConfigFile(file) : {};
+  const fromFlags: DeepPartial<BrokerConfig> = {
+    host: flags.host,
+    tcpPort: flags.tcpPort,
+    wsPort: flags.wsPort,
+    wsTransport: flags.wsTransport,
+    dataDir: flags.dataDir,
+    store: flags.store,
+    logLevel: flags.logLevel,
+    demoDir: flags.demoDir,
+  };
+  return layerConfigs(fromFile, env, fromFlags);
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const broker = createBroker(configFor(flags));
+  const addresses = await broker.listen();
+  const lines = [
+    `stompede ${VERSION} is running (store: ${broker.config.store}, WebSocket engine: ${addresses.wsTransport})`,
+  ];
+  if (addresses.ws) {
+    const base = `${addresses.ws.host}:${addresses.ws.port}`;
+    lines.push(`  demo and pages:     http://${base}/`);
+    lines.push(`  STOMP over WebSocket: ws://${base}${broker.config.wsPaths[0]}`);
+  }
+  if (addresses.tcp)
+    lines.push(`  STOMP over TCP:     stomp://${addresses.tcp.host}:${addresses.tcp.port}`);
+  lines.push('Press Ctrl+C to stop.');
+  process.stderr.write(`${lines.join('\n')}\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    broker.logger.info({ signal }, 'shutting down');
+    broker.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        broker.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+const program = new Command()
+  .name('stompede')
+  .description('A STOMP message broker for browsers (WebSocket) and ActiveMQ-style clients (TCP)')
+  .version(VERSION, '-V, --version');
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the broker')
+  .option('--host <host>', 'interface to listen on (STOMPEDE_HOST; default 127.0.0.1)')
+  .option(
+    '--tcp-port <port>',
+    'STOMP over TCP port, or "off" (STOMPEDE_TCP_PORT; default 61613)',
+    portArg,
+  )
+  .option(
+    '--ws-port <port>',
+    'HTTP + WebSocket port, or "off" (STOMPEDE_WS_PORT; default 61614)',
+    portArg,
+  )
+  .addOption(
+    new Option('--ws-transport <engine>', 'WebSocket engine (STOMPEDE_WS_TRANSPORT)').choices([
+      'uws',
+      'ws',
+    ]),
+  )
+  .option('--data-dir <dir>', 'where persistent state lives (STOMPEDE_DATA_DIR; default ./data)')
+  .addOption(
+    new Option('--store <kind>', 'message store (STOMPEDE_STORE; default memory)').choices([
+      'memory',
+      'lmdb',
+    ]),
+  )
+  .option('--config <file>', 'JSON config file (STOMPEDE_CONFIG)')
+  .addOption(
+    new Option('--log-level <level>', 'log level (STOMPEDE_LOG_LEVEL; default info)').choices([
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ]),
+  )
+  .option('--demo-dir <dir>', 'static files served at / (STOMPEDE_DEMO_DIR)')
+  .action(serve);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`stompede: ${err.message}\n`);
+    process.exit(2);
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    process.stderr.write(
+      `stompede: cannot listen: ${(err as Error).message}. Choose another port with --tcp-port/--ws-port.\n`,
+    );
+    process.exit(2);
+  }
+  process.stderr.write(`stompede: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+
+/** Every setting of the broker, with its default. One place: docs and validation follow from it. */
+export interface BrokerConfig {
+  /** Interface the listeners bind to. Loopback by default: exposing a broker is a decision. */
+  host: string;
+  /** STOMP over plain TCP (ActiveMQ's port). `null` disables the listener; 0 picks a free port. */
+  tcpPort: number | null;
+  /** HTTP + WebSocket port (demo pages, STOMP over WebSocket). `null` disables; 0 picks a free port. */
+  wsPort: number | null;
+  /** WebSocket engine: uWebSockets.js (fast) or `ws`. uws falls back to ws when it cannot load. */
+  wsTransport: 'uws' | 'ws';
+  /** URL paths that accept STOMP WebSocket upgrades. */
+  wsPaths: string[];
+  /** Where persistent state lives (LMDB store). */
+  dataDir: string;
+  /** Message store: `memory` (nothing survives a restart) or `lmdb`. */
+  store: 'memory' | 'lmdb';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Directory of static files served at `/` on the WebSocket port; `null` serves a built-in page. */
+  demoDir: string | null;
+  heartbeat: HeartbeatConfig;
+  limits: LimitsConfig;
+  queues: QueueConfig;
+}
+
+export interface HeartbeatConfig {
+  /** Smallest interval at which the broker offers to send heart-beats (ms); 0 = never. */
+  sendMs: number;
+  /** Interval at which the broker wants heart-beats from clients (ms); 0 = not needed. */
+  receiveMs: number;
+  /** A peer is silent too long after toleranceFactor × the agreed interval + graceMs. */
+  toleranceFactor: number;
+  /**
+   * Extra allowance before a silent peer is closed. Generous by default because
+   * browsers throttle timers in background tabs (Chrome: to once a minute), so a
+   * strict timeout would drop healthy clients.
+   */
+  graceMs: number;
+}
+
+export interface LimitsConfig {
+  /** Largest frame accepted (command + headers + body), bytes. */
+  maxFrameSize: number;
+  /** Most headers in one frame. */
+  maxHeaders: number;
+  /** Longest command or header line, bytes. */
+  maxHeaderLineLength: number;
+  /** Time from socket open to CONNECT before the connection is closed (ms). */
+  connectTimeoutMs: number;
+  /**
+   * Outbound bytes buffered for one connection above which queues stop
+   * dispatching to it until it drains.
+   */
+  outboundHighWaterMark: number;
+  /** Hard ceiling of buffered outbound bytes per WebSocket before the connection is dropped. */
+  outboundMaxBuffer: number;
+  /** Most subscriptions one connection may hold. */
+  maxSubscriptionsPerConnection: number;
+  /** Most open transactions one connection may hold. */
+  maxTransactionsPerConnection: number;
+  /** Most frames buffered inside one transaction. */
+  maxFramesPerTransaction: number;
+}
+
+export interface QueueConfig {
+  /** Unacked messages in flight per subscription with client/client-individual acks, unless SUBSCRIBE sets a prefetch. */
+  defaultPrefetch: number;
+}
+
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends (infer U)[]
+    ? U[]
+    : T[K] extends object | null
+      ? DeepPartial<NonNullable<T[K]>> | Extract<T[K], null>
+      : T[K];
+};
+
+export const DEFAULT_CONFIG: BrokerConfig = {
+  host: '127.0.0.1',
+  tcpPort: 61613,
+  wsPort: 61614,
+  wsTransport: 'uws',
+  wsPaths: ['/stomp', '/ws'],
+  dataDir: './data',
+  store: 'memory',
+  logLevel: 'info',
+  demoDir: null,
+  heartbeat: { sendMs: 10_000, receiveMs: 10_000, toleranceFactor: 2, graceMs: 60_000 },
+  limits: {
+    maxFrameSize: 4 * 1024 * 1024,
+    maxHeaders: 128,
+    maxHeaderLineLength: 8 * 1024,
+    connectTimeoutMs: 10_000,
+    outboundHighWaterMark: 1024 * 1024,
+    outboundMaxBuffer: 256 * 1024 * 1024,
+    maxSubscriptionsPerConnection: 1000,
+    maxTransactionsPerConnection: 100,
+    maxFramesPerTransaction: 10_000,
+  },
+  queues: { defaultPrefetch: 1000 },
+};
+
+export class ConfigError extends Error {
+  readonly code = 'invalid-config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Merge overrides onto the defaults and validate the result. Throws ConfigError naming the key. */
+export function resolveConfig(overrides: DeepPartial<BrokerConfig> = {}): BrokerConfig {
+  const defaults = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
+  const merged = mergeInto(defaults, overrides, '') as BrokerConfig;
+  validate(merged);
+  return merged;
+}
+
+function mergeInto(target: Record<string, unknown>, source: unknown, path: string): unknown {
+  if (source === undefined) return target;
+  if (!isPlainObject(source)) throw new ConfigError(`${path || 'config'} must be an object`);
+  for (const [key, value] of Object.entries(source)) {
+    const keyPath = path ? `${path}.${key}` : key;
+    if (!(key in target)) throw new ConfigError(`unknown config key '${keyPath}'`);
+    if (value === undefined) continue;
+    const current = target[key];
+    if (isPlainObject(current) && !Array.isArray(current)) {
+      target[key] = mergeInto(current as Record<string, unknown>, value, keyPath);
+    } else {
+      target[key] = value;
+    }
+  }
+  return target;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function validate(config: BrokerConfig): void {
+  requireString('host', config.host);
+  requirePort('tcpPort', config.tcpPort);
+  requirePort('wsPort', config.wsPort);
+  requireOneOf('wsTransport', config.wsTransport, ['uws', 'ws']);
+  if (
+    !Array.isArray(config.wsPaths) ||
+    config.wsPaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))
+  ) {
+    throw new ConfigError(`wsPaths must be a list of paths starting with '/'`);
+  }
+  requireString('dataDir', config.dataDir);
+  requireOneOf('store', config.store, ['memory', 'lmdb']);
+  if (config.store === 'lmdb') {
+    throw new ConfigError("store 'lmdb' is not available in this version yet; use --store memory");
+  }
+  requireOneOf('logLevel', config.logLevel, [
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+    'silent',
+  ]);
+  if (config.demoDir !== null) requireString('demoDir', config.demoDir);
+  requireInt('heartbeat.sendMs', config.heartbeat.sendMs, 0);
+  requireInt('heartbeat.receiveMs', config.heartbeat.receiveMs, 0);
+  requireInt('heartbeat.graceMs', config.heartbeat.graceMs, 0);
+  if (
+    !(typeof config.heartbeat.toleranceFactor === 'number' && config.heartbeat.toleranceFactor >= 1)
+  ) {
+    throw new ConfigError('heartbeat.toleranceFactor must be a number >= 1');
+  }
+  for (const [key, value] of Object.entries(config.limits)) requireInt(`limits.${key}`, value, 1);
+  requireInt('queues.defaultPrefetch', config.queues.defaultPrefetch, 1);
+}
+
+function requireString(key: string, value: unknown): void {
+  if (typeof value !== 'string' || value === '')
+    throw new ConfigError(`${key} must be a non-empty string`);
+}
+
+function requirePort(key: string, value: unknown): void {
+  if (value === null) return;
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) {
+    throw new ConfigError(
+      `${key} must be a port number 0-65535, or null to disable it (got ${String(value)})`,
+    );
+  }
+}
+
+function requireInt(key: string, value: unknown, min: number): void {
+  if (!Number.isInteger(value) || (value as number) < min) {
+    throw new ConfigError(`${key} must be an integer >= ${min} (got ${String(value)})`);
+  }
+}
+
+function requireOneOf(key: string, value: unknown, allowed: string[]): void {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got ${String(value)})`);
+  }
+}
+
+/** Read a JSON config file. Errors name the path and what to fix. */
+export function readConfigFile(path: string): DeepPartial<BrokerConfig> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!isPlainObject(parsed)) throw new Error('the top level must be an object');
+    return parsed as DeepPartial<BrokerConfig>;
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Settings from STOMPEDE_* environment variables (the flat keys, and STOMPEDE_CONFIG for the file). */
+export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<BrokerConfig> {
+  const out: DeepPartial<BrokerConfig> = {};
+  const port = (name: string): number | null | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (raw === 'off' || raw === 'none') return null;
+    const n = Number(raw);
+    if (!Number.isInteger(n))
+      throw new ConfigError(`${name} must be a port number or 'off' (got ${raw})`);
+    return n;
+  };
+  if (env.STOMPEDE_HOST) out.host = env.STOMPEDE_HOST;
+  const tcp = port('STOMPEDE_TCP_PORT');
+  if (tcp !== undefined) out.tcpPort = tcp;
+  const ws = port('STOMPEDE_WS_PORT');
+  if (ws !== undefined) out.wsPort = ws;
+  if (env.STOMPEDE_WS_TRANSPORT)
+    out.wsTransport = env.STOMPEDE_WS_TRANSPORT as BrokerConfig['wsTransport'];
+  if (env.STOMPEDE_DATA_DIR) out.dataDir = env.STOMPEDE_DATA_DIR;
+  if (env.STOMPEDE_STORE) out.store = env.STOMPEDE_STORE as BrokerConfig['store'];
+  if (env.STOMPEDE_LOG_LEVEL) out.logLevel = env.STOMPEDE_LOG_LEVEL as BrokerConfig['logLevel'];
+  if (env.STOMPEDE_DEMO_DIR) out.demoDir = env.STOMPEDE_DEMO_DIR;
+  return out;
+}
+
+/** Layer several partial configs: later ones win. */
+export function layerConfigs(...layers: DeepPartial<BrokerConfig>[]): DeepPartial<BrokerConfig> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) deepAssign(out, layer as Record<string, unknown>);
+  return out as DeepPartial<BrokerConfig>;
+}
+
+function deepAssign(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    if (isPlainObject(value) && isPlainObject(target[key])) {
+      deepAssign(target[key] as Record<string, unknown>, value);
+    } else if (isPlainObject(value)) {
+      const copy: Record<string, unknown> = {};
+      deepAssign(copy, value);
+      target[key] = copy;
+    } else {
+      target[key] = value;
+    }
+  }
+}

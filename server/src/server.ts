@@ -1,0 +1,212 @@
+import { existsSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { createStaticHandler } from './admin/static-files.js';
+import { Broker } from './broker/broker.js';
+import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { HeartbeatScheduler } from './session/heartbeat.js';
+import { Session, type SessionContext } from './session/session.js';
+import type {
+  Connection,
+  ConnectionAcceptor,
+  HttpHandler,
+  Listener,
+} from './transport/connection.js';
+import { listenTcp } from './transport/tcp.js';
+import { listenUws } from './transport/uws.js';
+import { loadUws, uwsLoadError } from './transport/uws-loader.js';
+import { attachWs, listenWs, type WsAttachment } from './transport/ws.js';
+import { VERSION } from './version.js';
+
+/** Where the broker listens, as bound (port 0 in the config becomes the real port here). */
+export interface ListenAddresses {
+  tcp: { host: string; port: number } | null;
+  ws: { host: string; port: number } | null;
+  /** The WebSocket engine actually serving wsPort (uws falls back to ws when it cannot load). */
+  wsTransport: 'uws' | 'ws';
+}
+
+/** How long close() waits for clients to take their ERROR and go, before cutting them off. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+/**
+ * A running Stompede: listeners, the sessions they accept, and the broker
+ * they talk to. This is what `createBroker` returns and `stompede serve` runs.
+ */
+export class StompedeBroker implements ConnectionAcceptor {
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly broker = new Broker();
+  private readonly scheduler = new HeartbeatScheduler();
+  private readonly sessions = new Set<Session>();
+  private readonly listeners: Listener[] = [];
+  private readonly attachments: WsAttachment[] = [];
+  private readonly context: SessionContext;
+  private readonly httpHandler: HttpHandler;
+  private nextSession = 1;
+  private closing = false;
+  private allClosed: (() => void) | null = null;
+
+  constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
+    this.config = resolveConfig(overrides);
+    this.logger = logger ?? createLogger(this.config.logLevel);
+    const sessionPrefix = `${Date.now().toString(36)}`;
+    this.context = {
+      broker: this.broker,
+      config: this.config,
+      scheduler: this.scheduler,
+      logger: this.logger,
+      serverName: `stompede/${VERSION}`,
+      newSessionId: () => `session-${sessionPrefix}-${this.nextSession++}`,
+      sessionClosed: (session) => this.sessionClosed(session),
+    };
+    this.httpHandler = createStaticHandler(
+      this.config.demoDir ?? defaultDemoDir(),
+      this.config.wsPaths,
+    );
+  }
+
+  /** Number of live client connections. */
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** ConnectionAcceptor: every transport hands each new socket here. */
+  accept(connection: Connection): Session {
+    const session = new Session(connection, this.context);
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Bind the TCP and HTTP/WebSocket listeners the config asks for. */
+  async listen(): Promise<ListenAddresses> {
+    const { host, tcpPort, wsPort, limits } = this.config;
+    let wsTransport = this.config.wsTransport;
+    let ws: ListenAddresses['ws'] = null;
+    let tcp: ListenAddresses['tcp'] = null;
+    try {
+      if (wsPort !== null) {
+        if (wsTransport === 'uws' && loadUws() === null) {
+          this.logger.warn(
+            { reason: uwsLoadError() },
+            'uWebSockets.js cannot load on this platform; serving WebSocket with the ws package instead',
+          );
+          wsTransport = 'ws';
+        }
+        const wsOptions = {
+          host,
+          port: wsPort,
+          paths: this.config.wsPaths,
+          maxPayload: wsMaxPayload(this.config),
+          highWaterMark: limits.outboundHighWaterMark,
+          onError: (err: unknown) => this.logger.error({ err }, 'WebSocket connection failed'),
+        };
+        const listener =
+          wsTransport === 'uws'
+            ? await listenUws(
+                { ...wsOptions, maxBackpressure: limits.outboundMaxBuffer },
+                this,
+                this.httpHandler,
+              )
+            : await listenWs(wsOptions, this, this.httpHandler);
+        this.listeners.push(listener);
+        ws = { host: listener.host, port: listener.port };
+      }
+      if (tcpPort !== null) {
+        const listener = await listenTcp(
+          {
+            host,
+            port: tcpPort,
+            highWaterMark: limits.outboundHighWaterMark,
+            onError: (err: unknown) => this.logger.error({ err }, 'TCP connection failed'),
+          },
+          this,
+        );
+        this.listeners.push(listener);
+        tcp = { host: listener.host, port: listener.port };
+      }
+    } catch (err) {
+      await this.closeListeners();
+      throw err;
+    }
+    this.logger.info({ tcp, ws, wsTransport }, 'listening');
+    return { tcp, ws, wsTransport };
+  }
+
+  /**
+   * Serve STOMP over WebSocket on an existing node http.Server (an Express
+   * app, say), on the configured paths; the server's other routes are left alone.
+   */
+  async attach(server: HttpServer): Promise<void> {
+    const attachment = attachWs(
+      server,
+      {
+        paths: this.config.wsPaths,
+        maxPayload: wsMaxPayload(this.config),
+        highWaterMark: this.config.limits.outboundHighWaterMark,
+        onError: (err: unknown) => this.logger.error({ err }, 'WebSocket connection failed'),
+      },
+      this,
+    );
+    this.attachments.push(attachment);
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, tell every client `server shutting
+   * down` (ERROR, then close), wait briefly for them to go, then cut the rest.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.closeListeners();
+    const gone = new Promise<void>((resolve) => {
+      this.allClosed = resolve;
+    });
+    for (const session of [...this.sessions]) {
+      if (session.state === 'connected' || session.state === 'awaiting-connect') {
+        session.sendError('server shutting down', 'The broker is shutting down; reconnect later.');
+      }
+    }
+    this.checkAllClosed();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      gone,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const session of [...this.sessions]) session.connection.destroy();
+    this.scheduler.stop();
+    this.logger.info('stopped');
+  }
+
+  private async closeListeners(): Promise<void> {
+    const listeners = this.listeners.splice(0);
+    const attachments = this.attachments.splice(0);
+    await Promise.all([...listeners.map((l) => l.close()), ...attachments.map((a) => a.close())]);
+  }
+
+  private sessionClosed(session: Session): void {
+    this.sessions.delete(session);
+    this.checkAllClosed();
+  }
+
+  private checkAllClosed(): void {
+    if (this.closing && this.sessions.size === 0 && this.allClosed !== null) this.allClosed();
+  }
+}
+
+/**
+ * Room for a whole frame in one WebSocket message, plus slack, so a frame
+ * over maxFrameSize reaches the parser and gets a readable ERROR rather than
+ * a bare WebSocket close from the transport.
+ */
+function wsMaxPayload(config: BrokerConfig): number {
+  return config.limits.maxFrameSize + 64 * 1024;
+}
+
+/** The demo app next to this package in the source tree, when there is one (not in an npm install). */
+function defaultDemoDir(): string | null {
+  const dir = fileURLToPath(new URL('../../demo/public/', import.meta.url));
+  return existsSync(dir) ? dir : null;
+}

@@ -1,0 +1,93 @@
+import { BrokerError } from '../../broker/errors.js';
+import type { Subscription } from '../../broker/subscription.js';
+import type { Frame } from '../../protocol/frame.js';
+import { missingHeader, SessionError } from '../errors.js';
+import type { Session } from '../session.js';
+import { requireTransaction } from './transaction.js';
+
+/** ACK and NACK: settle a delivery now, or at COMMIT when a transaction is named. */
+export function handleAck(session: Session, frame: Frame): void {
+  const kind = frame.command === 'ACK' ? 'ack' : 'nack';
+  const target = resolveDelivery(session, frame);
+  if (target === null) return;
+  const transactionId = frame.headers.transaction;
+  if (transactionId !== undefined) {
+    requireTransaction(session, transactionId, frame.command).work.push({ kind, ...target });
+    return;
+  }
+  if (kind === 'ack') target.subscription.ack(target.tag);
+  else target.subscription.nack(target.tag);
+}
+
+interface Delivery {
+  subscription: Subscription;
+  tag: number;
+}
+
+/**
+ * Find the delivery an ACK/NACK means. STOMP 1.2 names it by the MESSAGE's
+ * `ack` header (`<subscription handle>.<tag>`); 1.1 by `message-id` plus
+ * `subscription`; 1.0 by `message-id` alone. Returns null for an already
+ * forgotten topic delivery, which is not an error (nothing to redeliver).
+ */
+function resolveDelivery(session: Session, frame: Frame): Delivery | null {
+  const headers = frame.headers;
+  if (session.version === '1.2') {
+    const id = headers.id;
+    if (id === undefined)
+      throw missingHeader(frame.command, 'id', " (the value of the MESSAGE's ack header)");
+    const dot = id.indexOf('.');
+    const subscription =
+      dot > 0 ? session.subscriptionsByHandle.get(Number(id.slice(0, dot))) : undefined;
+    const tag = Number(id.slice(dot + 1));
+    if (subscription === undefined || !Number.isInteger(tag)) throw unknownAck(frame.command, id);
+    return pending(frame.command, id, subscription, tag);
+  }
+  const messageId = headers['message-id'];
+  if (messageId === undefined) throw missingHeader(frame.command, 'message-id');
+  const subscriptionId = headers.subscription;
+  if (subscriptionId !== undefined) {
+    const subscription = session.subscriptions.get(subscriptionId);
+    if (subscription === undefined) {
+      throw new SessionError(
+        'unknown-subscription',
+        `no subscription with id ${subscriptionId.slice(0, 80)}`,
+        `${frame.command} named subscription '${subscriptionId.slice(0, 80)}', which this connection does not have.`,
+      );
+    }
+    const tag = subscription.tagOfMessage(messageId);
+    if (tag === undefined) {
+      if (subscription.lenientAcks) return null;
+      throw unknownAck(frame.command, messageId);
+    }
+    return { subscription, tag };
+  }
+  let lenient = false;
+  for (const subscription of session.subscriptions.values()) {
+    const tag = subscription.tagOfMessage(messageId);
+    if (tag !== undefined) return { subscription, tag };
+    lenient ||= subscription.lenientAcks;
+  }
+  if (lenient) return null;
+  throw unknownAck(frame.command, messageId);
+}
+
+function pending(
+  command: string,
+  id: string,
+  subscription: Subscription,
+  tag: number,
+): Delivery | null {
+  if (subscription.isPending(tag)) return { subscription, tag };
+  if (subscription.lenientAcks) return null;
+  throw unknownAck(command, id);
+}
+
+function unknownAck(command: string, id: string): BrokerError {
+  return new BrokerError(
+    'unknown-ack-id',
+    `unknown ack id ${id.slice(0, 80)}`,
+    `${command} named '${id.slice(0, 80)}', which is not a message awaiting acknowledgement on this connection ` +
+      '(already acknowledged, or never delivered here). Acknowledge each delivery once, using its ack header.',
+  );
+}

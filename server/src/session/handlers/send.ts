@@ -1,0 +1,37 @@
+import type { Frame } from '../../protocol/frame.js';
+import { missingHeader } from '../errors.js';
+import type { Session } from '../session.js';
+import { requireTransaction } from './transaction.js';
+
+/**
+ * Headers that describe this frame or a delivery rather than the message,
+ * so they are not passed through to subscribers (the broker sets its own
+ * `message-id`; the encoder writes `content-length`).
+ */
+const FRAME_ONLY_HEADERS = [
+  'receipt',
+  'transaction',
+  'content-length',
+  'message-id',
+  'subscription',
+  'ack',
+  'redelivered',
+];
+
+/** SEND: route now, or hold until COMMIT when it names a transaction. */
+export function handleSend(session: Session, frame: Frame): void {
+  const headers = frame.headers;
+  const destination = headers.destination;
+  if (destination === undefined)
+    throw missingHeader('SEND', 'destination', ' naming where the message goes');
+  const transactionId = headers.transaction;
+  for (const name of FRAME_ONLY_HEADERS) delete headers[name];
+  const broker = session.context.broker;
+  if (transactionId !== undefined) {
+    const transaction = requireTransaction(session, transactionId, 'SEND');
+    broker.validateDestination(destination);
+    transaction.work.push({ kind: 'send', destination, headers, body: frame.body });
+    return;
+  }
+  broker.publish(destination, headers, frame.body, session.ownerId);
+}

@@ -1,0 +1,86 @@
+import { type AckMode, Subscription } from '../../broker/subscription.js';
+import { escapeHeader } from '../../protocol/escape.js';
+import type { Frame } from '../../protocol/frame.js';
+import { missingHeader, SessionError } from '../errors.js';
+import type { Session } from '../session.js';
+
+const ACK_MODES: readonly AckMode[] = ['auto', 'client', 'client-individual'];
+
+/** SUBSCRIBE: attach a subscription with its ack mode and credit to a destination. */
+export function handleSubscribe(session: Session, frame: Frame): void {
+  const headers = frame.headers;
+  const destination = headers.destination;
+  if (destination === undefined)
+    throw missingHeader('SUBSCRIBE', 'destination', ' naming what to receive');
+  let id = headers.id;
+  if (id === undefined) {
+    // STOMP 1.0 made the id optional; such a subscription is known by its destination.
+    if (session.version !== '1.0')
+      throw missingHeader('SUBSCRIBE', 'id', ' (required since STOMP 1.1)');
+    id = destination;
+  }
+  if (session.subscriptions.has(id)) {
+    throw new SessionError(
+      'invalid-header',
+      `duplicate subscription id: ${id}`,
+      `This connection already has a subscription with id '${id}'. Use a different id, or UNSUBSCRIBE it first.`,
+    );
+  }
+  const limits = session.context.config.limits;
+  if (session.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+    throw new SessionError(
+      'limit-exceeded',
+      'too many subscriptions',
+      `This connection already holds ${session.subscriptions.size} subscriptions, the most allowed ` +
+        '(limits.maxSubscriptionsPerConnection). UNSUBSCRIBE some, or raise the limit in the broker config.',
+    );
+  }
+  const ackMode = parseAckMode(headers.ack);
+  const prefetch = parsePrefetch(headers, session.context.config.queues.defaultPrefetch);
+  const subscription = new Subscription({
+    id,
+    handle: session.newHandle(),
+    destination,
+    ackMode,
+    prefetch,
+    consumer: session,
+  });
+  subscription.wirePrefix = `subscription:${escapeHeader(id, session.version)}\n`;
+  session.subscriptions.set(id, subscription);
+  session.subscriptionsByHandle.set(subscription.handle, subscription);
+  try {
+    session.context.broker.subscribe(subscription);
+  } catch (err) {
+    session.subscriptions.delete(id);
+    session.subscriptionsByHandle.delete(subscription.handle);
+    throw err;
+  }
+}
+
+function parseAckMode(value: string | undefined): AckMode {
+  if (value === undefined) return 'auto';
+  if ((ACK_MODES as readonly string[]).includes(value)) return value as AckMode;
+  throw new SessionError(
+    'invalid-header',
+    `invalid ack mode: ${value.slice(0, 40)}`,
+    `The ack header must be one of ${ACK_MODES.join(', ')}.`,
+  );
+}
+
+/** ActiveMQ's `activemq.prefetchSize` and RabbitMQ's `prefetch-count` both set a subscription's credit. */
+function parsePrefetch(headers: Frame['headers'], fallback: number): number {
+  for (const name of ['activemq.prefetchSize', 'prefetch-count']) {
+    const raw = headers[name];
+    if (raw === undefined) continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
+      throw new SessionError(
+        'invalid-header',
+        `invalid ${name}: ${raw.slice(0, 40)}`,
+        `The ${name} header must be a whole number from 1 to 1000000 (the most unacknowledged messages in flight).`,
+      );
+    }
+    return value;
+  }
+  return fallback;
+}

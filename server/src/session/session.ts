@@ -1,0 +1,284 @@
+import type { Broker } from '../broker/broker.js';
+import { BrokerError } from '../broker/errors.js';
+import { type Message, sharedHeaderLines } from '../broker/message.js';
+import type { Consumer, Subscription } from '../broker/subscription.js';
+import type { BrokerConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { encodeFrame, encodeMessage, HEARTBEAT_EOL } from '../protocol/encoder.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
+import { FrameParser } from '../protocol/parser.js';
+import type { Connection, ConnectionHandler } from '../transport/connection.js';
+import { SessionError } from './errors.js';
+import { dispatchFrame } from './handlers/index.js';
+import type { HeartbeatScheduler, Ticking } from './heartbeat.js';
+import type { Transaction } from './transaction.js';
+
+/** What every session shares: handed in by the server that owns the listeners. */
+export interface SessionContext {
+  readonly broker: Broker;
+  readonly config: BrokerConfig;
+  readonly scheduler: HeartbeatScheduler;
+  readonly logger: Logger;
+  /** `server` header value of CONNECTED, e.g. `stompede/0.1.0`. */
+  readonly serverName: string;
+  newSessionId(): string;
+  /** The session has ended; forget it. */
+  sessionClosed(session: Session): void;
+}
+
+export type SessionState = 'awaiting-connect' | 'connected' | 'closing' | 'closed';
+
+/**
+ * One STOMP conversation over one Connection: parses what arrives, runs each
+ * frame through its handler, writes what goes out, and keeps the
+ * connection's subscriptions, transactions and heart-beat clock.
+ */
+export class Session implements ConnectionHandler, Consumer, Ticking {
+  readonly id: string;
+  readonly connection: Connection;
+  readonly context: SessionContext;
+  state: SessionState = 'awaiting-connect';
+  /** Negotiated protocol version; 1.0 rules until CONNECT says otherwise. */
+  version: StompVersion = '1.0';
+  login = '';
+  clientId = '';
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptionsByHandle = new Map<number, Subscription>();
+  readonly transactions = new Map<string, Transaction>();
+  private nextHandle = 1;
+  private readonly parser: FrameParser;
+  private readonly openedAt = Date.now();
+  /** Heart-beat bookkeeping: flags set on I/O, turned into times by the ticker (no clock read per frame). */
+  private readSinceTick = false;
+  private wroteSinceTick = false;
+  private lastReadAt = Date.now();
+  private lastWriteAt = Date.now();
+  sendEveryMs = 0;
+  expectEveryMs = 0;
+  private writable = true;
+  framesIn = 0;
+  messagesOut = 0;
+
+  constructor(connection: Connection, context: SessionContext) {
+    this.connection = connection;
+    this.context = context;
+    this.id = context.newSessionId();
+    const limits = context.config.limits;
+    this.parser = new FrameParser((frame) => this.onFrame(frame), {
+      maxFrameSize: limits.maxFrameSize,
+      maxHeaders: limits.maxHeaders,
+      maxHeaderLineLength: limits.maxHeaderLineLength,
+    });
+    context.scheduler.add(this);
+  }
+
+  get ownerId(): string {
+    return this.id;
+  }
+
+  /** Queues dispatch only while the connection's outbound buffer is below its high-water mark. */
+  get ready(): boolean {
+    return this.writable && this.state === 'connected';
+  }
+
+  // ── ConnectionHandler ────────────────────────────────────────────────
+
+  onData(chunk: Uint8Array): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.readSinceTick = true;
+    try {
+      this.parser.push(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  onDrain(): void {
+    if (this.writable) return;
+    this.writable = true;
+    for (const subscription of this.subscriptions.values()) {
+      if (!this.writable) break;
+      subscription.resume();
+    }
+  }
+
+  onClose(): void {
+    if (this.state === 'closed') return;
+    this.release();
+    this.state = 'closed';
+    this.context.sessionClosed(this);
+  }
+
+  // ── frames in ────────────────────────────────────────────────────────
+
+  private onFrame(frame: Frame): void {
+    this.framesIn++;
+    // Read before dispatch: SEND strips `receipt` from the headers it passes on.
+    const receipt = frame.headers.receipt;
+    try {
+      dispatchFrame(this, frame);
+    } catch (err) {
+      this.fail(err, receipt);
+    }
+  }
+
+  /** After CONNECT: header escaping follows the negotiated version from the next frame on. */
+  setVersion(version: StompVersion): void {
+    this.version = version;
+    this.parser.version = version;
+  }
+
+  newHandle(): number {
+    return this.nextHandle++;
+  }
+
+  // ── frames out ───────────────────────────────────────────────────────
+
+  /** Write bytes; track backpressure so queues stop dispatching to a full connection. */
+  write(bytes: Uint8Array): void {
+    if (this.state === 'closed') return;
+    this.wroteSinceTick = true;
+    if (!this.connection.send(bytes)) this.writable = false;
+  }
+
+  sendFrame(
+    command: string,
+    headers: FrameHeaders | ReadonlyArray<readonly [string, string]>,
+    body?: string | Buffer,
+  ): void {
+    this.write(encodeFrame(command, headers, body, this.version));
+  }
+
+  sendReceipt(receiptId: string): void {
+    this.sendFrame('RECEIPT', [['receipt-id', receiptId]]);
+  }
+
+  /** Consumer: one MESSAGE for one subscription. The shared header block is encoded once per message. */
+  deliver(subscription: Subscription, message: Message, tag: number, redelivered: boolean): void {
+    if (this.state !== 'connected') return;
+    let lines = subscription.wirePrefix;
+    if (tag !== 0 && this.version === '1.2') lines += `ack:${subscription.handle}.${tag}\n`;
+    if (redelivered) lines += 'redelivered:true\n';
+    this.messagesOut++;
+    this.write(encodeMessage(lines, sharedHeaderLines(message, this.version), message.body));
+  }
+
+  // ── endings ──────────────────────────────────────────────────────────
+
+  /**
+   * Refuse what the client did: one ERROR frame naming the problem (with
+   * `receipt-id` when the frame asked for a receipt), then close this
+   * connection only. Anything else thrown is a bug: logged, same ending.
+   */
+  fail(err: unknown, receiptId?: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    let message: string;
+    let detail: string;
+    if (err instanceof ProtocolError || err instanceof SessionError || err instanceof BrokerError) {
+      message = err.message;
+      detail = err.detail;
+      this.context.logger.debug(
+        { session: this.id, code: err.code, err: message },
+        'closing connection on error',
+      );
+    } else {
+      message = 'internal error';
+      detail =
+        'The broker failed to process this frame. The failure has been logged; please report it.';
+      this.context.logger.error(
+        { session: this.id, err },
+        'unexpected error while handling a frame',
+      );
+    }
+    this.sendError(message, detail, receiptId);
+  }
+
+  /** Send ERROR and close gracefully (queued data, then the ERROR, then the close). */
+  sendError(message: string, detail: string, receiptId?: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    const headers: [string, string][] = [
+      ['message', message],
+      ['content-type', 'text/plain'],
+    ];
+    if (receiptId !== undefined) headers.push(['receipt-id', receiptId]);
+    this.sendFrame('ERROR', headers, `${detail}\n`);
+    this.close();
+  }
+
+  /** End the conversation: stop reading, hand back what is in flight, flush and close the socket. */
+  close(): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.parser.stop();
+    this.release();
+    this.state = 'closing';
+    this.connection.end();
+  }
+
+  /** Give back everything the session holds: unacked messages return to their queues, open transactions abort. */
+  private release(): void {
+    this.context.scheduler.remove(this);
+    this.transactions.clear();
+    const subscriptions = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    this.subscriptionsByHandle.clear();
+    this.state = 'closing';
+    for (const subscription of subscriptions) subscription.close();
+    this.context.broker.releaseOwner(this);
+  }
+
+  // ── heart-beats and time limits (driven by the shared scheduler) ─────
+
+  onTick(now: number, tickMs: number): void {
+    if (this.readSinceTick) {
+      this.readSinceTick = false;
+      this.lastReadAt = now;
+    }
+    if (this.wroteSinceTick) {
+      this.wroteSinceTick = false;
+      this.lastWriteAt = now;
+    }
+    if (this.state === 'awaiting-connect') {
+      const limit = this.context.config.limits.connectTimeoutMs;
+      if (now - this.openedAt > limit) {
+        this.sendError(
+          'connect timeout',
+          `No CONNECT frame arrived within ${limit} ms of opening the connection. Send CONNECT (or STOMP) ` +
+            'first; the limit is limits.connectTimeoutMs in the broker config.',
+        );
+      }
+      return;
+    }
+    if (this.state !== 'connected') return;
+    if (this.expectEveryMs > 0) {
+      const hb = this.context.config.heartbeat;
+      const allowed = this.expectEveryMs * hb.toleranceFactor + hb.graceMs;
+      if (now - this.lastReadAt > allowed) {
+        this.context.logger.info(
+          { session: this.id, silentMs: now - this.lastReadAt },
+          'closing silent connection',
+        );
+        this.sendError(
+          'heart-beat timeout',
+          `Nothing arrived from this client for ${now - this.lastReadAt} ms; the agreed heart-beat was every ` +
+            `${this.expectEveryMs} ms (allowed: ${allowed} ms). Send heart-beats as negotiated in CONNECT.`,
+        );
+        return;
+      }
+    }
+    // Send early by up to one tick so the gap the client sees never exceeds the agreed interval.
+    if (this.sendEveryMs > 0 && now - this.lastWriteAt >= this.sendEveryMs - tickMs) {
+      this.write(HEARTBEAT_EOL);
+    }
+  }
+
+  /** Called by CONNECT once the heart-beat agreement is known. */
+  startHeartbeats(sendEveryMs: number, expectEveryMs: number): void {
+    this.sendEveryMs = sendEveryMs;
+    this.expectEveryMs = expectEveryMs;
+    this.lastReadAt = Date.now();
+    this.lastWriteAt = this.lastReadAt;
+    this.context.scheduler.requireResolution(sendEveryMs);
+    this.context.scheduler.requireResolution(expectEveryMs);
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * uWebSockets.js transport: HTTP and STOMP-over-WebSocket on one port.
+ *
+ * Notes on uWS behaviour this adapter relies on or works around:
+ * - uWS objects are only valid inside their callbacks: HttpRequest until the
+ *   route handler returns, a message ArrayBuffer until `message` returns, a
+ *   WebSocket until its `close` handler runs (touching it afterwards throws).
+ * - ws.end()/ws.close() run the `close` handler synchronously, inside the
+ *   call. We defer onClose to the next tick in that case so the layer above
+ *   never sees onClose re-entrantly from inside its own send()/end()/destroy()
+ *   (ws and node:net behave the same way, so the three transports agree).
+ * - Above `maxBackpressure` uWS DROPS messages (send() returns 2). We set it
+ *   very high and hold the session back at our own, much lower high-water mark.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { HttpResponse, us_listen_socket, us_socket, WebSocket } from 'uWebSockets.js';
+import { normaliseAddress } from './address.js';
+import {
+  bodyLength,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_WS_PATHS,
+  defaultErrorReporter,
+  INTERNAL_ERROR_RESPONSE,
+  statusLine,
+  type TransportErrorReporter,
+} from './common.js';
+import type {
+  Connection,
+  ConnectionAcceptor,
+  ConnectionHandler,
+  HttpHandler,
+  HttpRequestInfo,
+  HttpResponseData,
+  Listener,
+} from './connection.js';
+import { negotiateSubprotocol } from './subprotocol.js';
+import { loadUws, type UwsModule, uwsLoadError } from './uws-loader.js';
+
+export interface UwsListenOptions {
+  /** Interface to bind ('127.0.0.1', '0.0.0.0', '::'). */
+  host: string;
+  /** 0 picks an ephemeral port; Listener.port reports the bound one. */
+  port: number;
+  /** Paths that upgrade to WebSocket; everything else is plain HTTP. Default ['/stomp', '/ws']. */
+  paths?: readonly string[];
+  /** Largest inbound WebSocket message, bytes. A bigger one closes the connection. */
+  maxPayload: number;
+  /**
+   * Hard per-socket outbound cap handed to uWS, bytes (the broker passes
+   * e.g. 256 MiB). uWS drops sends above it, which we turn into destroying
+   * the connection; the session never gets near it if it honours send()'s
+   * return value, since that flips at `highWaterMark`.
+   */
+  maxBackpressure: number;
+  /** send() returns false while more than this many bytes are queued. Default 1 MiB. */
+  highWaterMark?: number;
+  /**
+   * uWS idle timeout in seconds; 0 (default) disables it and leaves liveness
+   * to STOMP heart-beats. uWS rejects small non-zero values (it needs >= 8).
+   */
+  idleTimeoutSeconds?: number;
+  /** Reports throws from the acceptor/handlers. Default: console.error. */
+  onError?: TransportErrorReporter;
+  /** The uWS module to use; default loadUws(). */
+  uws?: UwsModule;
+}
+
+/** Per-socket userData, filled in `upgrade` (the only place the HTTP request is readable). */
+interface SocketState {
+  remoteAddress: string;
+  subprotocol: string;
+  connection: UwsConnection | undefined;
+}
+
+/** uWS send() status: message dropped because the socket is above maxBackpressure. */
+const SEND_DROPPED = 2;
+
+class UwsConnection implements Connection {
+  readonly transport = 'uws' as const;
+  readonly remoteAddress: string;
+  /** uWS.js does not expose the peer port. */
+  readonly remotePort = 0;
+  readonly subprotocol: string;
+  handler: ConnectionHandler | undefined;
+
+  /** uWS ran our close handler: `ws` is dead and must not be touched. */
+  private closed = false;
+  /** end()/destroy() was called: no more sends, no more onData. */
+  private ending = false;
+  /** send() returned false; onDrain is owed. */
+  private needDrain = false;
+  /** Depth of our own calls into uWS that may run the close handler synchronously. */
+  private inOwnCall = 0;
+  private closeDelivered = false;
+
+  constructor(
+    private readonly ws: WebSocket<SocketState>,
+    state: SocketState,
+    private readonly highWaterMark: number,
+    private readonly onError: TransportErrorReporter,
+  ) {
+    this.remoteAddress = state.remoteAddress;
+    this.subprotocol = state.subprotocol;
+  }
+
+  get bufferedAmount(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  send(data: Uint8Array): boolean {
+    if (this.ending || this.closed) return false;
+    // Text when the bytes are valid UTF-8, binary otherwise. A text message
+    // that is not UTF-8 makes browsers fail the connection, so binary is
+    // required for binary bodies; but not every client handles binary
+    // messages well: @stomp/stompjs (v5+) parses both as bytes, yet the
+    // legacy stomp.js 2.x (still common with Spring/SockJS tutorials)
+    // decodes binary messages byte-by-byte as Latin-1 and garbles non-ASCII
+    // text. Text-when-possible is what ActiveMQ/RabbitMQ/Spring send. The
+    // check is buffer.isUtf8 (SIMD, ~40 ns for a 1 KiB frame).
+    const isBinary = !isUtf8(data);
+    let status: number;
+    this.inOwnCall++;
+    try {
+      status = this.ws.send(data, isBinary, false);
+    } finally {
+      this.inOwnCall--;
+    }
+    if (this.closed) return false;
+    if (status === SEND_DROPPED) {
+      // uWS discarded the message (the socket is above maxBackpressure). A
+      // STOMP stream with a hole in it is corrupt (a lost MESSAGE, RECEIPT or
+      // ERROR the client waits for forever), so kill the connection rather
+      // than carry on silently. Only reachable if the session ignores send()'s
+      // false or maxBackpressure is configured below the high-water mark.
+      this.onError(
+        new Error(
+          `uWS dropped an outbound message above maxBackpressure (${this.ws.getBufferedAmount()} bytes buffered); connection destroyed`,
+        ),
+        this,
+      );
+      this.destroy();
+      return false;
+    }
+    if (this.ws.getBufferedAmount() > this.highWaterMark) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  end(): void {
+    if (this.ending || this.closed) return;
+    this.ending = true;
+    this.inOwnCall++;
+    try {
+      // Close frame 1000; uWS sends it after anything still queued.
+      this.ws.end(1000);
+    } finally {
+      this.inOwnCall--;
+    }
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.ending = true;
+    this.inOwnCall++;
+    try {
+      this.ws.close();
+    } finally {
+      this.inOwnCall--;
+    }
+  }
+
+  // --- driven by the uWS behavior ---
+
+  handleMessage(message: ArrayBuffer): void {
+    if (this.ending || this.closed || !this.handler) return;
+    try {
+      // The ArrayBuffer is neutered when this callback returns; the handler copies.
+      this.handler.onData(new Uint8Array(message));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  handleDrain(): void {
+    if (!this.needDrain || this.closed || this.ending || !this.handler) return;
+    // uWS emits drain whenever some backpressure was flushed; only report
+    // once we are back under our own high-water mark.
+    if (this.ws.getBufferedAmount() > this.highWaterMark) return;
+    this.needDrain = false;
+    try {
+      this.handler.onDrain();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  handleClose(): void {
+    this.closed = true;
+    this.ending = true;
+    if (this.inOwnCall > 0) process.nextTick(() => this.deliverClose());
+    else this.deliverClose();
+  }
+
+  private deliverClose(): void {
+    if (this.closeDelivered) return;
+    this.closeDelivered = true;
+    const handler = this.handler;
+    if (!handler) return;
+    try {
+      handler.onClose();
+    } catch (err) {
+      this.onError(err, this);
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.onError(err, this);
+    this.destroy();
+  }
+}
+
+function readRequest(
+  method: string,
+  url: string,
+  query: string | undefined,
+  forEach: (cb: (k: string, v: string) => void) => void,
+): HttpRequestInfo {
+  const headers: Record<string, string> = {};
+  forEach((key, value) => {
+    const previous = headers[key];
+    headers[key] = previous === undefined ? value : `${previous}, ${value}`;
+  });
+  return { method, url: query ? `${url}?${query}` : url, headers };
+}
+
+function writeResponse(res: HttpResponse, response: HttpResponseData, isHead: boolean): void {
+  res.cork(() => {
+    res.writeStatus(statusLine(response.status));
+    for (const [name, value] of Object.entries(response.headers)) {
+      // uWS writes Content-Length itself (from the body / endWithoutBody).
+      if (name.toLowerCase() === 'content-length') continue;
+      res.writeHeader(name, value);
+    }
+    if (isHead) res.endWithoutBody(bodyLength(response.body));
+    else res.end(response.body);
+  });
+}
+
+/**
+ * Serve HTTP and STOMP-over-WebSocket on one port with uWebSockets.js.
+ * Rejects when the native module is unavailable (see loadUws/uwsLoadError)
+ * or the address cannot be bound.
+ */
+export function listenUws(
+  options: UwsListenOptions,
+  acceptor: ConnectionAcceptor,
+  httpHandler: HttpHandler,
+): Promise<Listener> {
+  const uws = options.uws ?? loadUws();
+  if (!uws) {
+    return Promise.reject(new Error(uwsLoadError() ?? 'uWebSockets.js is not available'));
+  }
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  const onError = options.onError ?? defaultErrorReporter;
+  const paths = options.paths ?? DEFAULT_WS_PATHS;
+  const { host, port } = options;
+
+  const app = uws.App();
+  for (const path of paths) {
+    app.ws<SocketState>(path, {
+      compression: uws.DISABLED,
+      maxPayloadLength: options.maxPayload,
+      maxBackpressure: options.maxBackpressure,
+      // Never close or drop on our behalf; see UwsConnection.send. (The
+      // typings declare this option as a number; uWS reads it as a boolean.)
+      closeOnBackpressureLimit: 0,
+      idleTimeout: options.idleTimeoutSeconds ?? 0,
+      maxLifetime: 0,
+      sendPingsAutomatically: false,
+
+      upgrade: (res, req, context) => {
+        // req is stack-allocated: read everything before upgrading.
+        const key = req.getHeader('sec-websocket-key');
+        const protocols = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const state: SocketState = {
+          remoteAddress: normaliseAddress(Buffer.from(res.getRemoteAddressAsText()).toString()),
+          subprotocol: negotiateSubprotocol(protocols),
+          connection: undefined,
+        };
+        // An empty protocol string makes uWS omit Sec-WebSocket-Protocol.
+        res.upgrade(state, key, state.subprotocol, extensions, context);
+      },
+
+      open: (ws) => {
+        const state = ws.getUserData();
+        const connection = new UwsConnection(ws, state, highWaterMark, onError);
+        state.connection = connection;
+        try {
+          connection.handler = acceptor.accept(connection);
+        } catch (err) {
+          onError(err);
+          connection.destroy();
+        }
+      },
+
+      message: (ws, message) => {
+        // Text and binary alike: STOMP is bytes.
+        ws.getUserData().connection?.handleMessage(message);
+      },
+
+      drain: (ws) => {
+        ws.getUserData().connection?.handleDrain();
+      },
+
+      close: (ws) => {
+        ws.getUserData().connection?.handleClose();
+      },
+    });
+  }
+
+  app.any('/*', (res, req) => {
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    const request = readRequest(method, req.getUrl(), req.getQuery(), (cb) => req.forEach(cb));
+    let response: HttpResponseData;
+    try {
+      response = httpHandler(request);
+    } catch (err) {
+      onError(err);
+      response = INTERNAL_ERROR_RESPONSE;
+    }
+    writeResponse(res, response, method === 'HEAD');
+  });
+
+  return new Promise<Listener>((resolve, reject) => {
+    app.listen(host, port, (listenSocket: us_listen_socket | false) => {
+      if (!listenSocket) {
+        reject(new Error(`uWebSockets.js could not listen on ${host}:${port}`));
+        return;
+      }
+      const boundPort = uws.us_socket_local_port(listenSocket as us_socket);
+      let closed = false;
+      resolve({
+        host,
+        port: boundPort,
+        close: async () => {
+          if (closed) return;
+          closed = true;
+          uws.us_listen_socket_close(listenSocket);
+        },
+      });
+    });
+  });
+}

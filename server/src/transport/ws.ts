@@ -1,0 +1,373 @@
+/**
+ * `ws` transport: the fallback when native uWebSockets.js is unavailable, and
+ * the way to mount the broker on an existing node http(s) server (Express…).
+ */
+import { isUtf8 } from 'node:buffer';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { normaliseAddress } from './address.js';
+import {
+  bodyLength,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_WS_PATHS,
+  defaultErrorReporter,
+  INTERNAL_ERROR_RESPONSE,
+  pathnameOf,
+  statusLine,
+  type TransportErrorReporter,
+} from './common.js';
+import type {
+  Connection,
+  ConnectionAcceptor,
+  ConnectionHandler,
+  HttpHandler,
+  HttpRequestInfo,
+  HttpResponseData,
+  Listener,
+} from './connection.js';
+import { selectSubprotocol } from './subprotocol.js';
+
+export interface WsAttachOptions {
+  /** Paths that upgrade to WebSocket. Default ['/stomp', '/ws']. */
+  paths?: readonly string[];
+  /** Largest inbound WebSocket message, bytes. A bigger one closes the connection (1009). */
+  maxPayload: number;
+  /**
+   * send() returns false while more than this many bytes are queued. Default
+   * 1 MiB. Raised to the socket's own writableHighWaterMark (16 KiB) if lower,
+   * so the socket's 'drain' event is guaranteed to follow a false.
+   */
+  highWaterMark?: number;
+  /** Reports throws from the acceptor/handlers. Default: console.error. */
+  onError?: TransportErrorReporter;
+}
+
+export interface WsListenOptions extends WsAttachOptions {
+  host: string;
+  /** 0 picks an ephemeral port; Listener.port reports the bound one. */
+  port: number;
+}
+
+export interface WsAttachment {
+  /**
+   * Stop upgrading on our paths and detach from the server. Existing
+   * WebSocket connections are left to their owners; the server is not closed.
+   */
+  close(): Promise<void>;
+}
+
+class WsConnection implements Connection {
+  readonly transport = 'ws' as const;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly subprotocol: string;
+  handler: ConnectionHandler | undefined;
+
+  private closed = false;
+  private ending = false;
+  private needDrain = false;
+  private readonly highWaterMark: number;
+
+  constructor(
+    private readonly ws: WebSocket,
+    socket: Duplex,
+    request: IncomingMessage,
+    highWaterMark: number,
+    private readonly onError: TransportErrorReporter,
+  ) {
+    this.remoteAddress = normaliseAddress(request.socket.remoteAddress);
+    this.remotePort = request.socket.remotePort ?? 0;
+    this.subprotocol = ws.protocol;
+    this.highWaterMark = Math.max(highWaterMark, socket.writableHighWaterMark);
+
+    // Backpressure signal. The WebSocket object has no 'drain' event and its
+    // socket (`ws._socket`) is private, but the upgrade hands us that very
+    // socket, so we listen to its public 'drain' event. ws.bufferedAmount is
+    // that socket's writableLength (plus deflate queue, off here). Because our
+    // high-water mark is >= the socket's own, whenever send() returns false
+    // the socket's write() has returned false too, so 'drain' is guaranteed
+    // to follow (when the socket buffer empties).
+    socket.on('drain', () => this.handleDrain());
+
+    ws.on('message', (data, isBinary) => this.handleMessage(data, isBinary));
+    // Errors (bad frames, maxPayload exceeded, ECONNRESET) are always
+    // followed by 'close'; the listener only keeps them from being thrown.
+    ws.on('error', () => {});
+    ws.on('close', () => this.handleClose());
+  }
+
+  get bufferedAmount(): number {
+    return this.closed ? 0 : this.ws.bufferedAmount;
+  }
+
+  send(data: Uint8Array): boolean {
+    if (this.ending || this.closed) return false;
+    // Text when valid UTF-8, binary otherwise: see UwsConnection.send.
+    // ws frames the bytes without copying: the caller must not reuse `data`.
+    this.ws.send(data, { binary: !isUtf8(data), compress: false, fin: true });
+    if (this.ws.bufferedAmount > this.highWaterMark) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  end(): void {
+    if (this.ending || this.closed) return;
+    this.ending = true;
+    // Closing handshake (1000) queued after pending data; ws destroys the
+    // socket if the peer does not answer within 30 s.
+    this.ws.close(1000);
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.ending = true;
+    this.ws.terminate();
+  }
+
+  private handleMessage(data: RawData, _isBinary: boolean): void {
+    if (this.ending || this.closed || !this.handler) return;
+    try {
+      // Default binaryType 'nodebuffer': a Buffer for text and binary alike.
+      // Fragmented messages could arrive as Buffer[] under other binaryTypes.
+      const chunk = Array.isArray(data)
+        ? Buffer.concat(data)
+        : data instanceof ArrayBuffer
+          ? new Uint8Array(data)
+          : data;
+      this.handler.onData(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private handleDrain(): void {
+    if (!this.needDrain || this.closed || this.ending || !this.handler) return;
+    if (this.ws.bufferedAmount > this.highWaterMark) return;
+    this.needDrain = false;
+    try {
+      this.handler.onDrain();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private handleClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ending = true;
+    const handler = this.handler;
+    if (!handler) return;
+    try {
+      handler.onClose();
+    } catch (err) {
+      this.onError(err, this);
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.onError(err, this);
+    this.destroy();
+  }
+}
+
+/** The upgrade machinery shared by listenWs and attachWs. */
+class WsUpgrader {
+  readonly wss: WebSocketServer;
+  private readonly paths: ReadonlySet<string>;
+  private readonly highWaterMark: number;
+  private readonly onError: TransportErrorReporter;
+
+  constructor(
+    options: WsAttachOptions,
+    private readonly acceptor: ConnectionAcceptor,
+  ) {
+    this.paths = new Set(options.paths ?? DEFAULT_WS_PATHS);
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.onError = options.onError ?? defaultErrorReporter;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: options.maxPayload,
+      // Returning false accepts without a Sec-WebSocket-Protocol header; see
+      // selectSubprotocol for why that is also done for non-STOMP offers.
+      handleProtocols: (protocols) => selectSubprotocol(protocols) || false,
+    });
+  }
+
+  handles(request: IncomingMessage): boolean {
+    return this.paths.has(pathnameOf(request.url));
+  }
+
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new WsConnection(ws, socket, request, this.highWaterMark, this.onError);
+      try {
+        connection.handler = this.acceptor.accept(connection);
+      } catch (err) {
+        this.onError(err);
+        connection.destroy();
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    // With noServer + clientTracking off this only marks the server closed;
+    // live connections are untouched.
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function toRequestInfo(request: IncomingMessage): HttpRequestInfo {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return { method: (request.method ?? 'GET').toUpperCase(), url: request.url ?? '/', headers };
+}
+
+function callHttpHandler(
+  httpHandler: HttpHandler,
+  request: IncomingMessage,
+  onError: TransportErrorReporter,
+): HttpResponseData {
+  try {
+    return httpHandler(toRequestInfo(request));
+  } catch (err) {
+    onError(err);
+    return INTERNAL_ERROR_RESPONSE;
+  }
+}
+
+function responseHeaders(response: HttpResponseData): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (name.toLowerCase() !== 'content-length') headers[name] = value;
+  }
+  headers['content-length'] = String(bodyLength(response.body));
+  return headers;
+}
+
+function serveHttp(
+  httpHandler: HttpHandler,
+  request: IncomingMessage,
+  res: ServerResponse,
+  onError: TransportErrorReporter,
+): void {
+  const response = callHttpHandler(httpHandler, request, onError);
+  res.writeHead(response.status, responseHeaders(response));
+  // node:http writes no body for HEAD by itself.
+  res.end(response.body);
+}
+
+/** Answer an upgrade request we will not upgrade with a plain HTTP response, then close. */
+function answerUpgradeWithHttp(socket: Duplex, response: HttpResponseData, isHead: boolean): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let head = `HTTP/1.1 ${statusLine(response.status)}\r\nconnection: close\r\n`;
+  for (const [name, value] of Object.entries(responseHeaders(response))) {
+    if (name.toLowerCase() !== 'connection') head += `${name}: ${value}\r\n`;
+  }
+  socket.on('error', () => {});
+  socket.write(`${head}\r\n`);
+  socket.end(isHead ? undefined : response.body);
+}
+
+/**
+ * HTTP + STOMP-over-WebSocket on one port with node:http and `ws`: plain
+ * requests go to httpHandler; upgrades on `paths` become Connections; upgrade
+ * requests on other paths are answered by httpHandler too (typically 404).
+ */
+export function listenWs(
+  options: WsListenOptions,
+  acceptor: ConnectionAcceptor,
+  httpHandler: HttpHandler,
+): Promise<Listener> {
+  const onError = options.onError ?? defaultErrorReporter;
+  const upgrader = new WsUpgrader(options, acceptor);
+  const server = createServer({ noDelay: true }, (req, res) =>
+    serveHttp(httpHandler, req, res, onError),
+  );
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (upgrader.handles(request)) {
+      upgrader.upgrade(request, socket, head);
+    } else {
+      const response = callHttpHandler(httpHandler, request, onError);
+      answerUpgradeWithHttp(socket, response, request.method === 'HEAD');
+    }
+  });
+  // Failed handshakes and resets on not-yet-upgraded sockets: just drop them.
+  server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+
+  return new Promise<Listener>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      // Accept failures (EMFILE…) after this point: report, keep running.
+      server.on('error', (err) => onError(err));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : options.port;
+      let closed = false;
+      resolve({
+        host: options.host,
+        port,
+        close: async () => {
+          if (closed) return;
+          closed = true;
+          // Stops listening and closes idle keep-alive HTTP connections; we do
+          // not wait for the rest (upgraded sockets belong to their sessions).
+          server.close();
+          await upgrader.close();
+        },
+      });
+    });
+  });
+}
+
+/**
+ * Mount STOMP-over-WebSocket on an existing http(s) server. Only upgrade
+ * requests on `paths` are touched; normal requests and other upgrade paths are
+ * left to the server's other listeners (e.g. another WebSocket library). If
+ * there is no other 'upgrade' listener, a request for another path is refused
+ * with 404 rather than left hanging.
+ */
+export function attachWs(
+  server: HttpServer | HttpsServer,
+  options: WsAttachOptions,
+  acceptor: ConnectionAcceptor,
+): WsAttachment {
+  const upgrader = new WsUpgrader(options, acceptor);
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (upgrader.handles(request)) {
+      upgrader.upgrade(request, socket, head);
+    } else if (server.listenerCount('upgrade') === 1) {
+      answerUpgradeWithHttp(
+        socket,
+        { status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not Found\n' },
+        false,
+      );
+    }
+  };
+  server.on('upgrade', onUpgrade);
+  let closed = false;
+  return {
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      server.off('upgrade', onUpgrade);
+      await upgrader.close();
+    },
+  };
+}
