@@ -22,6 +22,7 @@ function run(title, command, args, options = {}) {
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 run('install npm dependencies', npm, ['install', '--no-audit', '--no-fund']);
 run('build', npm, ['run', 'build']);
+run('type-check tests', 'npx', ['tsc', '-p', 'test']);
 run('format and lint', 'npx', ['biome', 'ci', '.']);
 
 const reportDir = mkdtempSync(join(tmpdir(), 'stompede-test-'));

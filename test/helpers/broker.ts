@@ -5,7 +5,7 @@
 import { onTestFinished } from 'vitest';
 import { createBroker } from '../../server/src/index.js';
 import { TcpStompClient, WsStompClient } from './raw-client.js';
-import { type StompJsHandle, startStompJs, type StompJsOptions } from './stompjs.js';
+import { type StompJsHandle, type StompJsOptions, startStompJs } from './stompjs.js';
 
 export type BrokerOptions = NonNullable<Parameters<typeof createBroker>[0]>;
 export type Broker = ReturnType<typeof createBroker>;
@@ -62,7 +62,10 @@ export async function closeWithTimeout(broker: Broker, what = 'broker.close()'):
     await Promise.race([
       broker.close(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not resolve within ${CLOSE_TIMEOUT_MS}ms`)), CLOSE_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`${what} did not resolve within ${CLOSE_TIMEOUT_MS}ms`)),
+          CLOSE_TIMEOUT_MS,
+        );
       }),
     ]);
   } finally {
@@ -114,7 +117,11 @@ export async function startBroker(overrides: BrokerOverrides = {}): Promise<Brok
       return c;
     },
     async ws(opts = {}) {
-      const c = new WsStompClient(wsUrl(opts.path), opts.protocols, opts.label ?? `ws(${addr.wsTransport})`);
+      const c = new WsStompClient(
+        wsUrl(opts.path),
+        opts.protocols,
+        opts.label ?? `ws(${addr.wsTransport})`,
+      );
       trackForCleanup(cleanups, c);
       await c.opened;
       return c;

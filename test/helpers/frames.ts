@@ -18,7 +18,11 @@ export interface Frame {
 export type HeaderInput = Record<string, string> | Array<[string, string]>;
 
 export function escapeHeader(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/:/g, '\\c');
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n')
+    .replace(/:/g, '\\c');
 }
 
 export function unescapeHeader(value: string): string {
@@ -45,7 +49,9 @@ export function unescapeHeader(value: string): string {
         out += '\\';
         break;
       default:
-        throw new Error(`undefined escape sequence \\${next ?? '<end>'} in header ${JSON.stringify(value)}`);
+        throw new Error(
+          `undefined escape sequence \\${next ?? '<end>'} in header ${JSON.stringify(value)}`,
+        );
     }
   }
   return out;
@@ -64,16 +70,18 @@ export function encodeFrame(
   body: string | Buffer = '',
   opts: EncodeOptions = {},
 ): Buffer {
-  const list: Array<[string, string]> = Array.isArray(headers) ? [...headers] : Object.entries(headers);
+  const list: Array<[string, string]> = Array.isArray(headers)
+    ? [...headers]
+    : Object.entries(headers);
   const bodyBuf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const escape = opts.escape ?? !(command === 'CONNECT' || command === 'STOMP');
+  const doEscape = opts.escape ?? !(command === 'CONNECT' || command === 'STOMP');
   const addLength = opts.contentLength ?? true;
   if (addLength && bodyBuf.length > 0 && !list.some(([k]) => k === 'content-length')) {
     list.push(['content-length', String(bodyBuf.length)]);
   }
   let head = `${command}\n`;
   for (const [k, v] of list) {
-    head += escape ? `${escapeHeader(k)}:${escapeHeader(v)}\n` : `${k}:${v}\n`;
+    head += doEscape ? `${escapeHeader(k)}:${escapeHeader(v)}\n` : `${k}:${v}\n`;
   }
   head += '\n';
   return Buffer.concat([Buffer.from(head, 'utf8'), bodyBuf, Buffer.from([0])]);
@@ -161,14 +169,15 @@ export class FrameReader {
       .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
     const command = lines[0] ?? '';
     if (!/^[A-Z]+$/.test(command)) throw new Error(`bad command line ${JSON.stringify(command)}`);
-    const unescape = command !== 'CONNECTED' && this.version !== '1.0';
+    const decode = command !== 'CONNECTED' && this.version !== '1.0';
     const headerList: Array<[string, string]> = [];
     for (const line of lines.slice(1)) {
       const idx = line.indexOf(':');
-      if (idx < 0) throw new Error(`header line without colon in ${command}: ${JSON.stringify(line)}`);
+      if (idx < 0)
+        throw new Error(`header line without colon in ${command}: ${JSON.stringify(line)}`);
       const k = line.slice(0, idx);
       const v = line.slice(idx + 1);
-      headerList.push(unescape ? [unescapeHeader(k), unescapeHeader(v)] : [k, v]);
+      headerList.push(decode ? [unescapeHeader(k), unescapeHeader(v)] : [k, v]);
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of headerList) if (!(k in headers)) headers[k] = v;

@@ -4,7 +4,14 @@
  */
 import net from 'node:net';
 import WebSocket from 'ws';
-import { describeFrame, type EncodeOptions, encodeFrame, type Frame, FrameReader, type HeaderInput } from './frames.js';
+import {
+  describeFrame,
+  type EncodeOptions,
+  encodeFrame,
+  type Frame,
+  FrameReader,
+  type HeaderInput,
+} from './frames.js';
 
 export const DEFAULT_TIMEOUT = 5000;
 /** How long to wait when showing that something does NOT happen. */
@@ -99,9 +106,15 @@ export abstract class RawStompClient {
   /** Abruptly tear the connection down (no DISCONNECT). */
   abstract destroy(): void;
 
-  send(command: string, headers: HeaderInput = {}, body: string | Buffer = '', opts: SendOptions = {}): void {
-    const escape = opts.escape ?? (this.version !== '1.0' && command !== 'CONNECT' && command !== 'STOMP');
-    this.sendRaw(encodeFrame(command, headers, body, { ...opts, escape }), opts);
+  send(
+    command: string,
+    headers: HeaderInput = {},
+    body: string | Buffer = '',
+    opts: SendOptions = {},
+  ): void {
+    const shouldEscape =
+      opts.escape ?? (this.version !== '1.0' && command !== 'CONNECT' && command !== 'STOMP');
+    this.sendRaw(encodeFrame(command, headers, body, { ...opts, escape: shouldEscape }), opts);
   }
 
   describeState(): string {
@@ -113,7 +126,11 @@ export abstract class RawStompClient {
    * Wait for (and consume) the first unconsumed frame matching `pred`, leaving other
    * frames in the inbox. Rejects on timeout, on a parse error, or if the connection closes first.
    */
-  waitForFrame(pred: (f: Frame) => boolean, what: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Frame> {
+  waitForFrame(
+    pred: (f: Frame) => boolean,
+    what: string,
+    timeoutMs = DEFAULT_TIMEOUT,
+  ): Promise<Frame> {
     return new Promise<Frame>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const check: Waiter = () => {
@@ -126,7 +143,11 @@ export abstract class RawStompClient {
         }
         if (this.parseError) {
           clearTimeout(timer);
-          reject(new Error(`could not parse broker output while waiting for ${what}: ${this.parseError.message}\n${this.describeState()}`));
+          reject(
+            new Error(
+              `could not parse broker output while waiting for ${what}: ${this.parseError.message}\n${this.describeState()}`,
+            ),
+          );
           return true;
         }
         if (this.isClosed) {
@@ -139,7 +160,9 @@ export abstract class RawStompClient {
       if (check()) return;
       timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs}ms waiting for ${what}\n${this.describeState()}`));
+        reject(
+          new Error(`timed out after ${timeoutMs}ms waiting for ${what}\n${this.describeState()}`),
+        );
       }, timeoutMs);
       this.waiters.add(check);
     });
@@ -168,7 +191,11 @@ export abstract class RawStompClient {
   }
 
   /** Consume `n` MESSAGE frames (optionally only those matching `pred`), in arrival order. */
-  async messages(n: number, pred: (f: Frame) => boolean = () => true, timeoutMs = DEFAULT_TIMEOUT): Promise<Frame[]> {
+  async messages(
+    n: number,
+    pred: (f: Frame) => boolean = () => true,
+    timeoutMs = DEFAULT_TIMEOUT,
+  ): Promise<Frame[]> {
     const out: Frame[] = [];
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; i < n; i++) {
@@ -192,7 +219,9 @@ export abstract class RawStompClient {
     await new Promise((r) => setTimeout(r, ms));
     const found = this.inbox.filter(pred);
     if (found.length > 0) {
-      throw new Error(`expected no such frame, but got:\n    ${found.map(describeFrame).join('\n    ')}`);
+      throw new Error(
+        `expected no such frame, but got:\n    ${found.map(describeFrame).join('\n    ')}`,
+      );
     }
   }
 
@@ -205,7 +234,8 @@ export abstract class RawStompClient {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`connection not closed within ${timeoutMs}ms\n${this.describeState()}`)),
+        () =>
+          reject(new Error(`connection not closed within ${timeoutMs}ms\n${this.describeState()}`)),
         timeoutMs,
       );
     });
@@ -223,13 +253,21 @@ export abstract class RawStompClient {
   }
 
   /** Send a frame with a receipt header and wait for its RECEIPT. */
-  async sendWithReceipt(command: string, headers: Record<string, string> = {}, body: string | Buffer = ''): Promise<Frame> {
+  async sendWithReceipt(
+    command: string,
+    headers: Record<string, string> = {},
+    body: string | Buffer = '',
+  ): Promise<Frame> {
     const receipt = nextReceiptId();
     this.send(command, { ...headers, receipt }, body);
     return this.expectReceipt(receipt);
   }
 
-  async subscribe(destination: string, id: string, headers: Record<string, string> = {}): Promise<void> {
+  async subscribe(
+    destination: string,
+    id: string,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     await this.sendWithReceipt('SUBSCRIBE', { destination, id, ack: 'auto', ...headers });
   }
 
@@ -238,7 +276,11 @@ export abstract class RawStompClient {
   }
 
   /** SEND and wait for the broker's RECEIPT (so the message has been routed). */
-  async publish(destination: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<void> {
+  async publish(
+    destination: string,
+    body: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     await this.sendWithReceipt('SEND', { destination, ...headers }, body);
   }
 
@@ -314,7 +356,8 @@ export class WsStompClient extends RawStompClient {
       throw new Error(`[${this.label}] cannot send: WebSocket readyState=${this.ws.readyState}`);
     }
     const binary = opts.binary ?? false;
-    if (binary) this.ws.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, { binary: true });
+    if (binary)
+      this.ws.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, { binary: true });
     else this.ws.send(typeof data === 'string' ? data : data.toString('utf8'), { binary: false });
   }
 

@@ -44,7 +44,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     p,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`stompjs: timed out after ${ms}ms waiting for ${what}`)), ms);
+      timer = setTimeout(
+        () => reject(new Error(`stompjs: timed out after ${ms}ms waiting for ${what}`)),
+        ms,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -74,7 +77,8 @@ export async function startStompJs(url: string, opts: StompJsOptions = {}): Prom
         stompErrors.push(frame);
         reject(new Error(`stompjs ERROR: ${frame.headers.message} ${frame.body}`));
       };
-      client.onWebSocketError = () => reject(new Error(`stompjs: WebSocket error connecting to ${url}`));
+      client.onWebSocketError = () =>
+        reject(new Error(`stompjs: WebSocket error connecting to ${url}`));
       client.onWebSocketClose = (evt) => {
         closedFlag = true;
         resolveClosed();

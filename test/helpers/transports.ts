@@ -1,4 +1,9 @@
-import { type BrokerContext, type BrokerOverrides, startBroker, type WsTransport } from './broker.js';
+import {
+  type BrokerContext,
+  type BrokerOverrides,
+  startBroker,
+  type WsTransport,
+} from './broker.js';
 import type { RawStompClient } from './raw-client.js';
 
 export type ClientTransport = 'tcp' | 'ws/uws' | 'ws/ws';
@@ -12,11 +17,16 @@ export interface TransportContext extends BrokerContext {
   open(label?: string): Promise<RawStompClient>;
 }
 
-export async function startFor(transport: ClientTransport, overrides: BrokerOverrides = {}): Promise<TransportContext> {
+export async function startFor(
+  transport: ClientTransport,
+  overrides: BrokerOverrides = {},
+): Promise<TransportContext> {
   const wsTransport: WsTransport = transport === 'ws/uws' ? 'uws' : 'ws';
   const b = await startBroker({ wsTransport, ...overrides });
   const open = (label?: string): Promise<RawStompClient> =>
-    transport === 'tcp' ? b.tcp(label) : b.ws({ label: label ? `${label}(${transport})` : transport });
+    transport === 'tcp'
+      ? b.tcp(label)
+      : b.ws({ label: label ? `${label}(${transport})` : transport });
   return {
     ...b,
     transport,

@@ -153,7 +153,13 @@ describe('ack modes', () => {
     await c.subscribe(dest, 'b');
     const all = await c.messages(5);
     expect(bodies(all)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
-    expect(all.map((m) => m.headers.redelivered === 'true')).toEqual([true, true, false, false, false]);
+    expect(all.map((m) => m.headers.redelivered === 'true')).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('redelivers a NACKed message with redelivered:true', async () => {
@@ -197,7 +203,10 @@ describe('ack modes', () => {
     const pub = await b.connectTcp({}, 'pub');
     await fill(pub, dest, ['k1', 'k2']);
     const [m1] = await a.messages(2);
-    await a.sendWithReceipt('ACK', { subscription: 'sub11', 'message-id': m1!.headers['message-id']! });
+    await a.sendWithReceipt('ACK', {
+      subscription: 'sub11',
+      'message-id': m1!.headers['message-id']!,
+    });
     await a.disconnect();
     const c = await b.connectTcp({}, 'B');
     await c.subscribe(dest, 'b');
@@ -224,28 +233,95 @@ describe('ack modes', () => {
   });
 });
 
+describe('ack scoping', () => {
+  it('client: a cumulative ACK only covers messages of its own subscription', async () => {
+    const b = await startBroker();
+    const q1 = `/queue/${uniqueName('scope1')}`;
+    const q2 = `/queue/${uniqueName('scope2')}`;
+    const a = await b.connectTcp({}, 'A');
+    await a.subscribe(q1, 's1', { ack: 'client' });
+    await a.subscribe(q2, 's2', { ack: 'client' });
+    const pub = await b.connectTcp({}, 'pub');
+    await pub.publish(q1, 'q1-a');
+    await a.message((m) => m.bodyText === 'q1-a');
+    await pub.publish(q2, 'q2-a');
+    await a.message((m) => m.bodyText === 'q2-a');
+    await pub.publish(q1, 'q1-b');
+    const last = await a.message((m) => m.bodyText === 'q1-b');
+    await a.sendWithReceipt('ACK', { id: last.headers.ack! });
+    await a.disconnect();
+    const c = await b.connectTcp({}, 'B');
+    await c.subscribe(q1, 'b1');
+    await c.subscribe(q2, 'b2');
+    const re = await c.message();
+    expect(re.bodyText).toBe('q2-a');
+    expect(re.headers.redelivered).toBe('true');
+    await c.expectNoMessage();
+  });
+
+  it('accepts ACK for a client-individual topic subscription', async () => {
+    const b = await startBroker();
+    const dest = `/topic/${uniqueName('topicack')}`;
+    const c = await b.connectTcp();
+    await c.subscribe(dest, 't', { ack: 'client-individual' });
+    const pub = await b.connectTcp({}, 'pub');
+    await pub.publish(dest, 'ackable');
+    const m = await c.message();
+    expect(m.headers.ack).toBeTruthy();
+    await c.sendWithReceipt('ACK', { id: m.headers.ack! });
+    expect(c.history.filter((f) => f.command === 'ERROR')).toEqual([]);
+  });
+});
+
 describe('prefetch', () => {
+  it('does not limit ack:auto subscriptions even with a prefetch header', async () => {
+    const b = await startBroker();
+    const dest = `/queue/${uniqueName('autopf')}`;
+    const pub = await b.connectTcp({}, 'pub');
+    await fill(pub, dest, ['a0', 'a1', 'a2', 'a3', 'a4']);
+    const c = await b.connectTcp({}, 'c');
+    await c.subscribe(dest, 's', { ack: 'auto', 'activemq.prefetchSize': '1' });
+    expect(bodies(await c.messages(5))).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+  });
+
+  it('applies queues.defaultPrefetch to client-individual subscriptions without a prefetch header', async () => {
+    const b = await startBroker({ queues: { defaultPrefetch: 3 } });
+    const dest = `/queue/${uniqueName('defpf')}`;
+    const pub = await b.connectTcp({}, 'pub');
+    await fill(pub, dest, ['d0', 'd1', 'd2', 'd3', 'd4', 'd5']);
+    const c = await b.connectTcp({}, 'c');
+    await c.subscribe(dest, 's', { ack: 'client-individual' });
+    const got = await c.messages(3);
+    expect(bodies(got)).toEqual(['d0', 'd1', 'd2']);
+    await c.expectNoMessage();
+    c.send('ACK', { id: got[0]!.headers.ack! });
+    expect((await c.message()).bodyText).toBe('d3');
+  });
+
   it.each([
     ['activemq.prefetchSize', 'client-individual'],
     ['prefetch-count', 'client-individual'],
     ['activemq.prefetchSize', 'client'],
     ['prefetch-count', 'client'],
-  ])('%s:2 with ack:%s limits unacked messages in flight to 2 until the consumer acks', async (header, ack) => {
-    const b = await startBroker();
-    const dest = `/queue/${uniqueName('pf')}`;
-    const pub = await b.connectTcp({}, 'pub');
-    await fill(pub, dest, ['p0', 'p1', 'p2', 'p3', 'p4']);
-    const c = await b.connectTcp({}, 'c');
-    await c.subscribe(dest, 's', { ack, [header]: '2' });
-    const firstTwo = await c.messages(2);
-    expect(bodies(firstTwo)).toEqual(['p0', 'p1']);
-    await c.expectNoMessage();
-    // Ack the first one only: exactly one more may flow.
-    await c.sendWithReceipt('ACK', { id: firstTwo[0]!.headers.ack! });
-    const third = await c.message();
-    expect(third.bodyText).toBe('p2');
-    await c.expectNoMessage();
-  });
+  ])(
+    '%s:2 with ack:%s limits unacked messages in flight to 2 until the consumer acks',
+    async (header, ack) => {
+      const b = await startBroker();
+      const dest = `/queue/${uniqueName('pf')}`;
+      const pub = await b.connectTcp({}, 'pub');
+      await fill(pub, dest, ['p0', 'p1', 'p2', 'p3', 'p4']);
+      const c = await b.connectTcp({}, 'c');
+      await c.subscribe(dest, 's', { ack, [header]: '2' });
+      const firstTwo = await c.messages(2);
+      expect(bodies(firstTwo)).toEqual(['p0', 'p1']);
+      await c.expectNoMessage();
+      // Ack the first one only: exactly one more may flow.
+      await c.sendWithReceipt('ACK', { id: firstTwo[0]!.headers.ack! });
+      const third = await c.message();
+      expect(third.bodyText).toBe('p2');
+      await c.expectNoMessage();
+    },
+  );
 
   it('with prefetch 1, messages published after subscribing also wait for the previous ACK', async () => {
     const b = await startBroker();

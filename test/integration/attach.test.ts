@@ -27,6 +27,12 @@ async function startAttached() {
     logLevel: 'silent',
   } as Parameters<typeof createBroker>[0]);
   const cleanups: Array<() => unknown> = [];
+  let brokerClosed = false;
+  const closeBroker = async () => {
+    if (brokerClosed) return;
+    brokerClosed = true;
+    await closeWithTimeout(broker);
+  };
   onTestFinished(async () => {
     for (const c of cleanups.reverse()) {
       try {
@@ -35,14 +41,14 @@ async function startAttached() {
         // best effort
       }
     }
-    await closeWithTimeout(broker);
+    await closeBroker();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
   });
   await broker.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
-  return { server, broker, port, cleanups };
+  return { server, broker, port, cleanups, closeBroker };
 }
 
 describe('broker.attach(httpServer)', () => {
@@ -86,9 +92,26 @@ describe('broker.attach(httpServer)', () => {
     await c.opened;
     await c.connect();
     const responses = await Promise.all(
-      Array.from({ length: 5 }, () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.text())),
+      Array.from({ length: 5 }, () =>
+        fetch(`http://127.0.0.1:${port}/health`).then((r) => r.text()),
+      ),
     );
     expect(responses).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     await c.sendWithReceipt('SUBSCRIBE', { destination: '/topic/still', id: 's' });
+  });
+
+  it('broker.close() closes attached STOMP clients but leaves the host server serving its own routes', async () => {
+    const { port, closeBroker, cleanups } = await startAttached();
+    const c = new WsStompClient(`ws://127.0.0.1:${port}/stomp`, undefined, 'attached');
+    cleanups.push(() => c.destroy());
+    await c.opened;
+    await c.connect();
+    await closeBroker();
+    await c.expectClosed();
+    for (const e of c.history.filter((f) => f.command === 'ERROR')) {
+      expect(e.headers.message).toBe('server shutting down');
+    }
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(await res.text()).toBe('ok');
   });
 });

@@ -31,12 +31,15 @@ describe('CONNECT over TCP', () => {
     ['1.0', '1.0'],
     ['1.1,2.0', '1.1'],
     ['1.0,1.2,3.5', '1.2'],
-  ])('negotiates the highest common version for accept-version:%s → %s', async (accept, expected) => {
-    const b = await startBroker();
-    const c = await b.tcp();
-    const connected = await c.connect({ 'accept-version': accept });
-    expect(connected.headers.version).toBe(expected);
-  });
+  ])(
+    'negotiates the highest common version for accept-version:%s → %s',
+    async (accept, expected) => {
+      const b = await startBroker();
+      const c = await b.tcp();
+      const connected = await c.connect({ 'accept-version': accept });
+      expect(connected.headers.version).toBe(expected);
+    },
+  );
 
   it('treats a CONNECT without accept-version as STOMP 1.0', async () => {
     const b = await startBroker();
@@ -56,6 +59,22 @@ describe('CONNECT over TCP', () => {
     const text = `${err.headers.message} ${err.headers.version ?? ''} ${err.bodyText}`;
     expect(text).toContain('1.0,1.1,1.2');
     await c.expectClosed();
+  });
+
+  it('puts the supported versions in a version header of the no-common-version ERROR (STOMP 1.2 §Protocol Negotiation)', async () => {
+    const b = await startBroker();
+    const c = await b.tcp();
+    c.send('CONNECT', { 'accept-version': '2.0', host: 'localhost' });
+    const err = await c.expectFrame('ERROR');
+    expect(err.headers.version).toBe('1.0,1.1,1.2');
+  });
+
+  it('accepts CONNECT frames with CRLF line endings and leading EOLs', async () => {
+    const b = await startBroker();
+    const c = await b.tcp();
+    c.sendRaw('\r\n\nCONNECT\r\naccept-version:1.2\r\nhost:localhost\r\n\r\n\0');
+    const connected = await c.expectFrame('CONNECTED');
+    expect(connected.headers.version).toBe('1.2');
   });
 
   it('gives each connection a distinct session id', async () => {
@@ -156,8 +175,18 @@ describe.each(WS_TRANSPORTS)('CONNECT over WebSocket (wsTransport=%s)', (wsTrans
     const c = await b.ws();
     c.send('CONNECT', { 'accept-version': '9.9', host: 'localhost' });
     const err = await c.expectFrame('ERROR');
-    expect(`${err.headers.message} ${err.headers.version ?? ''} ${err.bodyText}`).toContain('1.0,1.1,1.2');
+    expect(`${err.headers.message} ${err.headers.version ?? ''} ${err.bodyText}`).toContain(
+      '1.0,1.1,1.2',
+    );
     await c.expectClosed();
+  });
+
+  it('closes a WebSocket client that never sends CONNECT after limits.connectTimeoutMs', async () => {
+    const b = await startBroker({ wsTransport, limits: { connectTimeoutMs: 300 } });
+    const c = await b.ws();
+    const start = Date.now();
+    await c.expectClosed(5000);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(200);
   });
 
   it('answers a frame sent before CONNECT over WebSocket with ERROR and closes', async () => {

@@ -38,7 +38,9 @@ describe.each(WS_TRANSPORTS)('TCP ↔ WebSocket (wsTransport=%s)', (wsTransport)
     const [req] = await jsSub.waitFor(1);
     expect(req!.body).toBe('ping');
     expect(req!.headers['reply-to']).toBe(toTcp);
-    await js.publishConfirmed(req!.headers['reply-to']!, 'pong', { 'correlation-id': req!.headers['correlation-id']! });
+    await js.publishConfirmed(req!.headers['reply-to']!, 'pong', {
+      'correlation-id': req!.headers['correlation-id']!,
+    });
     const reply = await tcp.message();
     expect(reply.bodyText).toBe('pong');
     expect(reply.headers['correlation-id']).toBe('c-1');
@@ -82,7 +84,9 @@ describe.each(WS_TRANSPORTS)('TCP ↔ WebSocket (wsTransport=%s)', (wsTransport)
     expect(old.version).toBe('1.0');
     await old.sendWithReceipt('SUBSCRIBE', { destination: dest });
     const ws = await b.connectWs({}, 'ws-1.2');
-    ws.sendRaw(encodeFrame('SEND', { destination: dest, 'x-url': 'http://h:1/p', receipt: 'e' }, 'x'));
+    ws.sendRaw(
+      encodeFrame('SEND', { destination: dest, 'x-url': 'http://h:1/p', receipt: 'e' }, 'x'),
+    );
     await ws.expectReceipt('e');
     const m = await old.message();
     // In 1.0 there is no escaping: the value is sent literally and split at the first colon.

@@ -58,7 +58,11 @@ const cases: BadCase[] = [
     version: '1.2',
     bytes: (d) => {
       const body = Buffer.alloc(100 * 1024, 'B');
-      return Buffer.concat([Buffer.from(`SEND\ndestination:${d}\ncontent-length:${body.length}\n\n`), body, Buffer.from([0])]);
+      return Buffer.concat([
+        Buffer.from(`SEND\ndestination:${d}\ncontent-length:${body.length}\n\n`),
+        body,
+        Buffer.from([0]),
+      ]);
     },
   },
   {
@@ -85,6 +89,34 @@ const cases: BadCase[] = [
     version: '1.2',
     bytes: (d) => `SEND\ndestination:${d}\nx-esc:a\\tb\n\nBAD\0`,
   },
+  {
+    name: 'a NACK without id in STOMP 1.2',
+    version: '1.2',
+    bytes: () => 'NACK\nreceipt:nack-r\n\n\0',
+    receipt: 'nack-r',
+  },
+  {
+    name: 'an UNSUBSCRIBE without id in STOMP 1.2',
+    version: '1.2',
+    bytes: () => 'UNSUBSCRIBE\nreceipt:unsub-r\n\n\0',
+    receipt: 'unsub-r',
+  },
+  {
+    name: 'a BEGIN without a transaction header',
+    version: '1.2',
+    bytes: () => 'BEGIN\nreceipt:begin-r\n\n\0',
+    receipt: 'begin-r',
+  },
+  {
+    name: 'a body longer than its content-length (no NUL where it must be)',
+    version: '1.2',
+    bytes: (d) => `SEND\ndestination:${d}\ncontent-length:3\n\nBADBAD\0`,
+  },
+  {
+    name: 'a non-numeric content-length',
+    version: '1.2',
+    bytes: (d) => `SEND\ndestination:${d}\ncontent-length:abc\n\nBAD\0`,
+  },
 ];
 
 function assertReadableError(err: Frame): void {
@@ -106,7 +138,9 @@ async function withBystander(b: BrokerContext, connectBystander: () => Promise<R
 describe('malformed frames over TCP: ERROR, then close, only for the offending connection', () => {
   it.each(cases)('$name', async (c) => {
     const b = await startBroker({ limits: LIMITS });
-    const { dest, bystander, publisher } = await withBystander(b, () => b.connectTcp({}, 'bystander'));
+    const { dest, bystander, publisher } = await withBystander(b, () =>
+      b.connectTcp({}, 'bystander'),
+    );
     await publisher.publish(dest, 'before');
     expect((await bystander.message()).bodyText).toBe('before');
 
@@ -124,7 +158,14 @@ describe('malformed frames over TCP: ERROR, then close, only for the offending c
 
     await publisher.publish(dest, 'after');
     const got = await bystander.messages(6);
-    expect(got.map((m) => m.bodyText)).toEqual(['during-0', 'during-1', 'during-2', 'during-3', 'during-4', 'after']);
+    expect(got.map((m) => m.bodyText)).toEqual([
+      'during-0',
+      'during-1',
+      'during-2',
+      'during-3',
+      'during-4',
+      'after',
+    ]);
     await bystander.expectNoFrame((f) => f.bodyText === 'BAD' || f.command === 'ERROR');
     expect(bystander.isClosed).toBe(false);
     expect(publisher.isClosed).toBe(false);
@@ -189,7 +230,9 @@ describe('malformed frames over TCP: ERROR, then close, only for the offending c
 describe.each(WS_TRANSPORTS)('malformed frames over WebSocket (wsTransport=%s)', (wsTransport) => {
   it.each(cases.filter((c) => !c.name.includes('no content-length')))('$name', async (c) => {
     const b = await startBroker({ wsTransport, limits: LIMITS });
-    const { dest, bystander, publisher } = await withBystander(b, () => b.connectWs({}, 'ws-bystander'));
+    const { dest, bystander, publisher } = await withBystander(b, () =>
+      b.connectWs({}, 'ws-bystander'),
+    );
     const bad = await b.ws({ label: 'ws-offender' });
     await bad.connect({ 'accept-version': c.version });
     bad.sendRaw(c.bytes(dest));

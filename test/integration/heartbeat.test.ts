@@ -39,7 +39,9 @@ describe.each(CLIENT_TRANSPORTS)('heart-beats (%s)', (transport) => {
   });
 
   it('closes a client that negotiated heart-beat 100,0 and then stays silent', async () => {
-    const b = await startFor(transport, { heartbeat: { receiveMs: 100, graceMs: 0, toleranceFactor: 2 } });
+    const b = await startFor(transport, {
+      heartbeat: { receiveMs: 100, graceMs: 0, toleranceFactor: 2 },
+    });
     const c = await b.open();
     const connected = await c.connect({ 'heart-beat': '100,0' });
     const [, sy] = parseHeartBeat(connected.headers['heart-beat']);
@@ -53,7 +55,9 @@ describe.each(CLIENT_TRANSPORTS)('heart-beats (%s)', (transport) => {
   });
 
   it('keeps a client connected while it sends EOL heart-beats', async () => {
-    const b = await startFor(transport, { heartbeat: { receiveMs: 100, graceMs: 0, toleranceFactor: 2 } });
+    const b = await startFor(transport, {
+      heartbeat: { receiveMs: 100, graceMs: 0, toleranceFactor: 2 },
+    });
     const c = await b.open();
     await c.connect({ 'heart-beat': '100,0' });
     const timer = setInterval(() => {
@@ -62,14 +66,19 @@ describe.each(CLIENT_TRANSPORTS)('heart-beats (%s)', (transport) => {
     try {
       await sleep(1500);
       expect(c.isClosed).toBe(false);
-      await c.sendWithReceipt('SUBSCRIBE', { destination: `/topic/${uniqueName('hb')}`, id: 'alive' });
+      await c.sendWithReceipt('SUBSCRIBE', {
+        destination: `/topic/${uniqueName('hb')}`,
+        id: 'alive',
+      });
     } finally {
       clearInterval(timer);
     }
   });
 
   it('counts ordinary frames as activity for a heart-beating client', async () => {
-    const b = await startFor(transport, { heartbeat: { receiveMs: 100, graceMs: 0, toleranceFactor: 2 } });
+    const b = await startFor(transport, {
+      heartbeat: { receiveMs: 100, graceMs: 0, toleranceFactor: 2 },
+    });
     const c = await b.open();
     await c.connect({ 'heart-beat': '100,0' });
     const dest = `/topic/${uniqueName('hbframes')}`;
@@ -85,7 +94,9 @@ describe.each(CLIENT_TRANSPORTS)('heart-beats (%s)', (transport) => {
   });
 
   it('does not close a silent client that negotiated no client heart-beats', async () => {
-    const b = await startFor(transport, { heartbeat: { receiveMs: 100, graceMs: 0, toleranceFactor: 2 } });
+    const b = await startFor(transport, {
+      heartbeat: { receiveMs: 100, graceMs: 0, toleranceFactor: 2 },
+    });
     const c = await b.open();
     await c.connect({ 'heart-beat': '0,0' });
     await sleep(1000);

@@ -100,7 +100,10 @@ describe('queues (competing consumers)', () => {
     const winner = await Promise.race([c1.message(), c2.message()]);
     expect(winner.bodyText).toBe('single');
     await new Promise((r) => setTimeout(r, 250));
-    const total = [c1, c2].reduce((n, c) => n + c.history.filter((f) => f.command === 'MESSAGE').length, 0);
+    const total = [c1, c2].reduce(
+      (n, c) => n + c.history.filter((f) => f.command === 'MESSAGE').length,
+      0,
+    );
     expect(total).toBe(1);
   });
 
@@ -159,7 +162,11 @@ describe('queues (competing consumers)', () => {
     const c = await b.connectTcp({}, 'c');
     await c.subscribe(dest, 'qs');
     const pub = await b.connectTcp({}, 'pub');
-    await pub.publish(dest, '{"a":1}', { 'content-type': 'application/json', 'x-custom': '1', 'reply-to': '/temp-queue/r' });
+    await pub.publish(dest, '{"a":1}', {
+      'content-type': 'application/json',
+      'x-custom': '1',
+      'reply-to': '/temp-queue/r',
+    });
     const m = await c.message();
     expect(m.headers['content-type']).toBe('application/json');
     expect(m.headers['x-custom']).toBe('1');

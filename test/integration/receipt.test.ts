@@ -9,7 +9,11 @@ describe('receipts', () => {
     const b = await startBroker();
     const dest = `/queue/${uniqueName('rcpt')}`;
     const c = await b.connectTcp();
-    const expectReceiptFor = async (command: string, headers: Record<string, string>, body = '') => {
+    const expectReceiptFor = async (
+      command: string,
+      headers: Record<string, string>,
+      body = '',
+    ) => {
       const id = `r-${command.toLowerCase()}-${uniqueName()}`;
       c.send(command, { ...headers, receipt: id }, body);
       const r = await c.expectReceipt(id);
@@ -90,7 +94,11 @@ describe('receipts', () => {
   it('answers a SEND to a topic with no subscribers with a RECEIPT', async () => {
     const b = await startBroker();
     const c = await b.connectTcp();
-    const r = await c.sendWithReceipt('SEND', { destination: `/topic/${uniqueName('void')}` }, 'nobody');
+    const r = await c.sendWithReceipt(
+      'SEND',
+      { destination: `/topic/${uniqueName('void')}` },
+      'nobody',
+    );
     expect(r.command).toBe('RECEIPT');
   });
 
@@ -98,7 +106,11 @@ describe('receipts', () => {
     const b = await startBroker();
     const c = await b.connectTcp();
     // The helper escapes ':' as \c on the wire.
-    c.send('SUBSCRIBE', { destination: `/topic/${uniqueName('e')}`, id: 's', receipt: 'odd:receipt' });
+    c.send('SUBSCRIBE', {
+      destination: `/topic/${uniqueName('e')}`,
+      id: 's',
+      receipt: 'odd:receipt',
+    });
     const r = await c.expectFrame('RECEIPT');
     expect(r.headers['receipt-id']).toBe('odd:receipt');
   });

@@ -14,7 +14,10 @@ describe('SUBSCRIBE / UNSUBSCRIBE across protocol versions', () => {
     await c.subscribe(dest, 'drop');
     const pub = await b.connectTcp({}, 'pub');
     await pub.publish(dest, 'both');
-    expect((await c.messages(2)).map((m) => m.headers.subscription).sort()).toEqual(['drop', 'keep']);
+    expect((await c.messages(2)).map((m) => m.headers.subscription).sort()).toEqual([
+      'drop',
+      'keep',
+    ]);
     await c.unsubscribe('drop');
     await pub.publish(dest, 'one');
     const m = await c.message();

@@ -152,6 +152,42 @@ describe.each(CLIENT_TRANSPORTS)('topics (%s)', (transport) => {
   });
 });
 
+describe('topics over TCP: many subscribers', () => {
+  it('delivers every message to 50 concurrent subscriber connections', async () => {
+    const b = await startFor('tcp');
+    const dest = `/topic/${uniqueName('many')}`;
+    const subs = await Promise.all(Array.from({ length: 50 }, (_, i) => b.connect({}, `s${i}`)));
+    await Promise.all(subs.map((s) => s.subscribe(dest, 's')));
+    const pub = await b.connect({}, 'pub');
+    const sent = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    for (const body of sent) pub.send('SEND', { destination: dest }, body);
+    const all = await Promise.all(subs.map((s) => s.messages(20, () => true, 15_000)));
+    for (const got of all) expect(got.map((m) => m.bodyText)).toEqual(sent);
+  });
+});
+
+describe('topics over TCP: slow consumers', () => {
+  it('keeps delivering to a fast subscriber while another subscriber stops reading its socket', async () => {
+    const b = await startFor('tcp');
+    const dest = `/topic/${uniqueName('slow')}`;
+    const slow = await b.connectTcp({}, 'slow');
+    await slow.subscribe(dest, 'slow');
+    slow.socket.pause();
+    const fast = await b.connect({}, 'fast');
+    await fast.subscribe(dest, 'fast');
+    const pub = await b.connect({}, 'pub');
+    const payload = 'p'.repeat(1024);
+    const n = 2000;
+    for (let i = 0; i < n; i++)
+      pub.send('SEND', { destination: dest, 'x-seq': String(i) }, payload);
+    const got = await fast.messages(n, () => true, 20_000);
+    expect(got.map((m) => Number(m.headers['x-seq']))).toEqual(
+      Array.from({ length: n }, (_, i) => i),
+    );
+    expect(pub.isClosed).toBe(false);
+  });
+});
+
 describe('topics over TCP: binary bodies', () => {
   it('delivers a body containing NUL bytes intact thanks to content-length', async () => {
     const b = await startFor('tcp');

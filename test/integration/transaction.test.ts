@@ -105,7 +105,11 @@ describe('transactions', () => {
     await sub.subscribe(dest, 's');
     const pub = await b.connectTcp({}, 'pub');
     pub.send('BEGIN', { transaction: 'never-committed' });
-    await pub.sendWithReceipt('SEND', { destination: dest, transaction: 'never-committed' }, 'ghost');
+    await pub.sendWithReceipt(
+      'SEND',
+      { destination: dest, transaction: 'never-committed' },
+      'ghost',
+    );
     await pub.disconnect();
     await sub.expectNoMessage();
     // and the broker still routes normally

@@ -53,11 +53,16 @@ describe.each(WS_TRANSPORTS)('WebSocket transport (wsTransport=%s)', (wsTranspor
     const b = await startBroker({ wsTransport });
     const dest = `/topic/${uniqueName('kinds')}`;
     const c = await b.ws();
-    c.sendRaw(encodeFrame('CONNECT', { 'accept-version': '1.2', host: 'localhost' }), { binary: true });
-    await c.expectFrame('CONNECTED');
-    c.sendRaw(encodeFrame('SUBSCRIBE', { destination: dest, id: 's', receipt: 'sub-r' }).toString('utf8'), {
-      binary: false,
+    c.sendRaw(encodeFrame('CONNECT', { 'accept-version': '1.2', host: 'localhost' }), {
+      binary: true,
     });
+    await c.expectFrame('CONNECTED');
+    c.sendRaw(
+      encodeFrame('SUBSCRIBE', { destination: dest, id: 's', receipt: 'sub-r' }).toString('utf8'),
+      {
+        binary: false,
+      },
+    );
     await c.expectReceipt('sub-r');
     c.sendRaw(encodeFrame('SEND', { destination: dest }, 'as-text'), { binary: false });
     c.sendRaw(encodeFrame('SEND', { destination: dest }, 'as-binary'), { binary: true });
@@ -75,6 +80,19 @@ describe.each(WS_TRANSPORTS)('WebSocket transport (wsTransport=%s)', (wsTranspor
     const m = await c.message();
     expect(m.body.equals(body)).toBe(true);
     expect(m.headers['content-length']).toBe(String(body.length));
+  });
+
+  it('delivers a non-UTF-8 binary body intact to a WebSocket subscriber', async () => {
+    const b = await startBroker({ wsTransport });
+    const dest = `/queue/${uniqueName('wsbin')}`;
+    const c = await b.connectWs();
+    await c.subscribe(dest, 's');
+    const tcp = await b.connectTcp({}, 'tcp-pub');
+    const body = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
+    await tcp.publish(dest, body, { 'content-type': 'application/octet-stream' });
+    const m = await c.message();
+    expect(m.body.equals(body)).toBe(true);
+    expect(c.closeCode).toBeUndefined();
   });
 
   it('round-trips messages with @stomp/stompjs on a topic and a queue', async () => {
@@ -99,6 +117,24 @@ describe.each(WS_TRANSPORTS)('WebSocket transport (wsTransport=%s)', (wsTranspor
     expect(js.stompErrors).toEqual([]);
   });
 
+  it('supports @stomp/stompjs transactions (commit delivers, abort discards)', async () => {
+    const b = await startBroker({ wsTransport });
+    const dest = `/queue/${uniqueName('jstx')}`;
+    const js = await b.stompjs();
+    const sub = await js.subscribeConfirmed(dest);
+    const t1 = js.client.begin('js-tx-1');
+    js.client.publish({ destination: dest, body: 'committed', headers: { transaction: t1.id } });
+    t1.commit();
+    const t2 = js.client.begin('js-tx-2');
+    js.client.publish({ destination: dest, body: 'aborted', headers: { transaction: t2.id } });
+    t2.abort();
+    await js.publishConfirmed(dest, 'plain');
+    const got = await sub.waitFor(2);
+    expect(got.map((m) => m.body)).toEqual(['committed', 'plain']);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(sub.messages.map((m) => m.body)).toEqual(['committed', 'plain']);
+  });
+
   it('works with @stomp/stompjs sending binary WebSocket frames', async () => {
     const b = await startBroker({ wsTransport });
     const dest = `/topic/${uniqueName('jsbin')}`;
@@ -119,7 +155,10 @@ describe.each(WS_TRANSPORTS)('WebSocket transport (wsTransport=%s)', (wsTranspor
   });
 
   it('keeps a @stomp/stompjs client with heart-beats enabled connected', async () => {
-    const b = await startBroker({ wsTransport, heartbeat: { sendMs: 100, receiveMs: 100, graceMs: 0, toleranceFactor: 2 } });
+    const b = await startBroker({
+      wsTransport,
+      heartbeat: { sendMs: 100, receiveMs: 100, graceMs: 0, toleranceFactor: 2 },
+    });
     const js = await b.stompjs({ heartbeatIncoming: 100, heartbeatOutgoing: 100 });
     await new Promise((r) => setTimeout(r, 1500));
     expect(js.isClosed()).toBe(false);

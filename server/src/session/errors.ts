@@ -17,12 +17,20 @@ export type SessionErrorCode =
 export class SessionError extends Error {
   readonly code: SessionErrorCode;
   readonly detail: string;
+  /** Extra headers for the ERROR frame (e.g. `version` when negotiation fails). */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
 
-  constructor(code: SessionErrorCode, message: string, detail?: string) {
+  constructor(
+    code: SessionErrorCode,
+    message: string,
+    detail?: string,
+    headers: ReadonlyArray<readonly [string, string]> = [],
+  ) {
     super(message);
     this.name = 'SessionError';
     this.code = code;
     this.detail = detail ?? message;
+    this.headers = headers;
   }
 }
 

@@ -175,6 +175,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (this.state === 'closing' || this.state === 'closed') return;
     let message: string;
     let detail: string;
+    const extra = err instanceof SessionError ? err.headers : [];
     if (err instanceof ProtocolError || err instanceof SessionError || err instanceof BrokerError) {
       message = err.message;
       detail = err.detail;
@@ -191,15 +192,21 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
         'unexpected error while handling a frame',
       );
     }
-    this.sendError(message, detail, receiptId);
+    this.sendError(message, detail, receiptId, extra);
   }
 
   /** Send ERROR and close gracefully (queued data, then the ERROR, then the close). */
-  sendError(message: string, detail: string, receiptId?: string): void {
+  sendError(
+    message: string,
+    detail: string,
+    receiptId?: string,
+    extra: ReadonlyArray<readonly [string, string]> = [],
+  ): void {
     if (this.state === 'closing' || this.state === 'closed') return;
-    const headers: [string, string][] = [
+    const headers: (readonly [string, string])[] = [
       ['message', message],
       ['content-type', 'text/plain'],
+      ...extra,
     ];
     if (receiptId !== undefined) headers.push(['receipt-id', receiptId]);
     this.sendFrame('ERROR', headers, `${detail}\n`);

@@ -188,7 +188,10 @@ export function adaptSocket(
 }
 
 /** Listen for raw STOMP over TCP. */
-export function listenTcp(options: TcpListenOptions, acceptor: ConnectionAcceptor): Promise<Listener> {
+export function listenTcp(
+  options: TcpListenOptions,
+  acceptor: ConnectionAcceptor,
+): Promise<Listener> {
   const server = createServer(
     {
       noDelay: true,

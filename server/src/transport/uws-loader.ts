@@ -8,8 +8,9 @@
  * `ws` transport instead. Which transport to use is the broker's decision;
  * this module only loads.
  */
-import { createRequire } from 'node:module';
+
 import type * as uws from 'uWebSockets.js';
+import { createRequire } from 'node:module';
 
 export type UwsModule = typeof uws;
 

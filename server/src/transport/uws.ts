@@ -12,8 +12,9 @@
  * - Above `maxBackpressure` uWS DROPS messages (send() returns 2). We set it
  *   very high and hold the session back at our own, much lower high-water mark.
  */
-import { isUtf8 } from 'node:buffer';
+
 import type { HttpResponse, us_listen_socket, us_socket, WebSocket } from 'uWebSockets.js';
+import { isUtf8 } from 'node:buffer';
 import { normaliseAddress } from './address.js';
 import {
   bodyLength,
@@ -239,13 +240,38 @@ function writeResponse(res: HttpResponse, response: HttpResponseData, isHead: bo
   res.cork(() => {
     res.writeStatus(statusLine(response.status));
     for (const [name, value] of Object.entries(response.headers)) {
-      // uWS writes Content-Length itself (from the body / endWithoutBody).
+      // uWS writes Content-Length itself (from the body).
       if (name.toLowerCase() === 'content-length') continue;
-      res.writeHeader(name, value);
+      res.writeHeader(name, String(value));
     }
-    if (isHead) res.endWithoutBody(bodyLength(response.body));
-    else res.end(response.body);
+    if (isHead) {
+      // uWS would send the body on a HEAD response, and in this build
+      // endWithoutBody(length) never completes the response (uWS then aborts
+      // the process): write the length ourselves and end with no arguments.
+      res.writeHeader('content-length', String(bodyLength(response.body)));
+      res.endWithoutBody();
+    } else {
+      res.end(response.body);
+    }
   });
+}
+
+/**
+ * Run a uWS route/upgrade handler body. uWS aborts the whole process when a
+ * handler returns without responding, which an exception would cause; so on
+ * any throw we report and force-close that one HTTP connection.
+ */
+function guarded(res: HttpResponse, onError: TransportErrorReporter, body: () => void): void {
+  try {
+    body();
+  } catch (err) {
+    onError(err);
+    try {
+      res.close();
+    } catch {
+      // Already responded or aborted: nothing left to clean up.
+    }
+  }
 }
 
 /**
@@ -274,24 +300,26 @@ export function listenUws(
       maxPayloadLength: options.maxPayload,
       maxBackpressure: options.maxBackpressure,
       // Never close or drop on our behalf; see UwsConnection.send. (The
-      // typings declare this option as a number; uWS reads it as a boolean.)
+      // typings declare this option as a number; 0 is false either way.)
       closeOnBackpressureLimit: 0,
       idleTimeout: options.idleTimeoutSeconds ?? 0,
       maxLifetime: 0,
       sendPingsAutomatically: false,
 
       upgrade: (res, req, context) => {
-        // req is stack-allocated: read everything before upgrading.
-        const key = req.getHeader('sec-websocket-key');
-        const protocols = req.getHeader('sec-websocket-protocol');
-        const extensions = req.getHeader('sec-websocket-extensions');
-        const state: SocketState = {
-          remoteAddress: normaliseAddress(Buffer.from(res.getRemoteAddressAsText()).toString()),
-          subprotocol: negotiateSubprotocol(protocols),
-          connection: undefined,
-        };
-        // An empty protocol string makes uWS omit Sec-WebSocket-Protocol.
-        res.upgrade(state, key, state.subprotocol, extensions, context);
+        guarded(res, onError, () => {
+          // req is stack-allocated: read everything before upgrading.
+          const key = req.getHeader('sec-websocket-key');
+          const protocols = req.getHeader('sec-websocket-protocol');
+          const extensions = req.getHeader('sec-websocket-extensions');
+          const state: SocketState = {
+            remoteAddress: normaliseAddress(Buffer.from(res.getRemoteAddressAsText()).toString()),
+            subprotocol: negotiateSubprotocol(protocols),
+            connection: undefined,
+          };
+          // An empty protocol string makes uWS omit Sec-WebSocket-Protocol.
+          res.upgrade(state, key, state.subprotocol, extensions, context);
+        });
       },
 
       open: (ws) => {
@@ -322,16 +350,20 @@ export function listenUws(
   }
 
   app.any('/*', (res, req) => {
-    const method = req.getCaseSensitiveMethod().toUpperCase();
-    const request = readRequest(method, req.getUrl(), req.getQuery(), (cb) => req.forEach(cb));
-    let response: HttpResponseData;
-    try {
-      response = httpHandler(request);
-    } catch (err) {
-      onError(err);
-      response = INTERNAL_ERROR_RESPONSE;
-    }
-    writeResponse(res, response, method === 'HEAD');
+    guarded(res, onError, () => {
+      // getMethod() is lower-cased; keep the client's spelling, upper-cased.
+      const method = req.getCaseSensitiveMethod().toUpperCase();
+      // getQuery() is undefined (not '') when there is no query string.
+      const request = readRequest(method, req.getUrl(), req.getQuery(), (cb) => req.forEach(cb));
+      let response: HttpResponseData;
+      try {
+        response = httpHandler(request);
+      } catch (err) {
+        onError(err);
+        response = INTERNAL_ERROR_RESPONSE;
+      }
+      writeResponse(res, response, method === 'HEAD');
+    });
   });
 
   return new Promise<Listener>((resolve, reject) => {

@@ -5,8 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import {
   createServer,
-  type IncomingMessage,
   type Server as HttpServer,
+  type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -308,8 +308,8 @@ export function listenWs(
       answerUpgradeWithHttp(socket, response, request.method === 'HEAD');
     }
   });
-  // Failed handshakes and resets on not-yet-upgraded sockets: just drop them.
-  server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  // Malformed requests ('clientError') keep node's default handling: a 400
+  // response, or a quiet destroy after ECONNRESET.
 
   return new Promise<Listener>((resolve, reject) => {
     server.once('error', reject);

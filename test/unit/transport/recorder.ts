@@ -79,7 +79,8 @@ export class Recorder implements ConnectionAcceptor {
     return recorded;
   }
 
-  async next(index = this.connections.length): Promise<RecordedConnection> {
+  /** The connection with this index (the first connection is 0), once accepted. */
+  async next(index: number): Promise<RecordedConnection> {
     await waitFor(() => this.connections.length > index, `connection #${index}`);
     return this.connections[index]!;
   }

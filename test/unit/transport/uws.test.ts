@@ -64,7 +64,7 @@ describe('listenUws specifics', () => {
     );
     const client = await connectClient(listener.port);
     client.ws.pause();
-    const recorded = await recorder.next();
+    const recorded = await recorder.next(0);
     fillUntilFull(recorded, Buffer.alloc(64 * 1024, 0x63));
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toMatch(/dropped/);

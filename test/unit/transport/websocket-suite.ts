@@ -9,6 +9,7 @@ import type {
   ConnectionAcceptor,
   HttpHandler,
   HttpRequestInfo,
+  HttpResponseData,
   Listener,
 } from '../../../server/src/transport/connection.js';
 import { type RecordedConnection, Recorder, waitFor } from './recorder.js';
@@ -45,7 +46,11 @@ export interface TestClient {
   bytes(): number;
 }
 
-export function connectClient(port: number, path = '/stomp', protocols?: string[]): Promise<TestClient> {
+export function connectClient(
+  port: number,
+  path = '/stomp',
+  protocols?: string[],
+): Promise<TestClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocols);
     const client: TestClient = {
@@ -108,7 +113,11 @@ export function httpCall(
 }
 
 /** Send `chunk` until send() returns false (or a safety cap), returning bytes sent. */
-export function fillUntilFull(recorded: RecordedConnection, chunk: Uint8Array, cap = 256 << 20): number {
+export function fillUntilFull(
+  recorded: RecordedConnection,
+  chunk: Uint8Array,
+  cap = 256 << 20,
+): number {
   let sent = 0;
   while (sent < cap) {
     const ok = recorded.connection.send(chunk);
@@ -126,7 +135,7 @@ export function websocketTransportSuite(kind: 'uws' | 'ws', listen: SuiteListen)
     let requests: HttpRequestInfo[];
     let clients: WebSocket[];
 
-    const httpHandler: HttpHandler = (request) => {
+    const httpHandler: HttpHandler = (request): HttpResponseData => {
       requests.push(request);
       if (request.url.startsWith('/hello')) {
         return {
@@ -143,9 +152,10 @@ export function websocketTransportSuite(kind: 'uws' | 'ws', listen: SuiteListen)
     };
 
     async function open(path = '/stomp', protocols?: string[]) {
+      const index = recorder.connections.length;
       const client = await connectClient(listener.port, path, protocols);
       clients.push(client.ws);
-      const recorded = await recorder.next();
+      const recorded = await recorder.next(index);
       return { client, recorded };
     }
 

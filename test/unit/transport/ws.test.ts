@@ -3,7 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { attachWs, listenWs } from '../../../server/src/transport/ws.js';
 import { Recorder } from './recorder.js';
-import { connectClient, httpCall, MAX_PAYLOAD, websocketTransportSuite } from './websocket-suite.js';
+import {
+  connectClient,
+  httpCall,
+  MAX_PAYLOAD,
+  websocketTransportSuite,
+} from './websocket-suite.js';
 
 websocketTransportSuite('ws', (options, acceptor, httpHandler) =>
   listenWs(options, acceptor, httpHandler),
@@ -40,7 +45,7 @@ describe('attachWs', () => {
 
     const client = await connectClient(port, '/stomp', ['v11.stomp', 'v12.stomp']);
     expect(client.ws.protocol).toBe('v12.stomp');
-    const recorded = await recorder.next();
+    const recorded = await recorder.next(0);
     expect(recorded.connection.transport).toBe('ws');
     expect(recorded.connection.remoteAddress).toBe('127.0.0.1');
     client.ws.send('ping');
@@ -50,13 +55,14 @@ describe('attachWs', () => {
     expect(client.messages.map((m) => m.data.toString())).toEqual(['pong']);
 
     await attachment.close();
-    // Detached: the live connection stays, new upgrades are not ours any more.
-    recorded.connection.send(Buffer.from('after'));
-    await client.closed.then(
-      () => {},
-      () => {},
-    ).catch(() => {});
-    client.ws.terminate();
+    // Detached: the live connection stays; new upgrades are no longer ours.
+    expect(recorded.connection.send(Buffer.from('after'))).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(client.messages.map((m) => m.data.toString())).toEqual(['pong', 'after']);
+    expect(server.listenerCount('upgrade')).toBe(0);
+    recorded.connection.end();
+    expect(await client.closed).toBe(1000);
+    await recorded.waitClosed();
   });
 
   it('leaves other upgrade paths to other listeners', async () => {

@@ -44,5 +44,7 @@ function negotiateVersion(acceptVersion: string | undefined): StompVersion {
     `unsupported STOMP version: ${acceptVersion.slice(0, 40)}`,
     `This broker speaks STOMP ${SUPPORTED_VERSIONS.join(',')}; the client offered '${acceptVersion.slice(0, 40)}'. ` +
       `Set accept-version to include one of ${SUPPORTED_VERSIONS.join(',')}.`,
+    // STOMP 1.2, "Protocol Negotiation": the ERROR lists the versions the server supports.
+    [['version', SUPPORTED_VERSIONS.join(',')]],
   );
 }
