@@ -14,7 +14,7 @@ export interface BrokerConfig {
   wsPaths: string[];
   /** Where persistent state lives (LMDB store). */
   dataDir: string;
-  /** Message store: `memory` (nothing survives a restart) or `lmdb`. */
+  /** Message store: `lmdb` (embedded, durable; the default) or `memory` (nothing survives a restart). */
   store: 'memory' | 'lmdb';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Directory of static files served at `/` on the WebSocket port; `null` serves a built-in page. */
@@ -22,7 +22,36 @@ export interface BrokerConfig {
   heartbeat: HeartbeatConfig;
   limits: LimitsConfig;
   queues: QueueConfig;
+  /** Policy for every destination unless a rule in `destinations` says otherwise. */
+  destinationDefaults: DestinationPolicy;
+  /**
+   * Rules by destination pattern (ActiveMQ wildcards: `.` separates, `*` one
+   * segment, `>` the rest), e.g. `{ "match": "/topic/logs.>", "historyMaxMessages": 1000 }`.
+   * Every matching rule applies, later rules over earlier ones.
+   */
+  destinations: DestinationRule[];
 }
+
+export interface DestinationPolicy {
+  /** Deliveries after the first before a message goes to the dead-letter queue; -1 = never (ActiveMQ default 6). */
+  maxRedeliveries: number;
+  /** Wait before a NACKed or abandoned message is offered again, ms (0 = at once). */
+  redeliveryDelayMs: number;
+  /** Each further redelivery waits this many times longer (1 = constant delay). */
+  redeliveryBackoffMultiplier: number;
+  /** Ceiling of the redelivery delay, ms. */
+  maxRedeliveryDelayMs: number;
+  /** Queue that takes messages past maxRedeliveries; `{name}` is the queue's name. '' = drop them. */
+  deadLetterQueue: string;
+  /** Queue that takes expired messages; `{name}` is the queue's name. '' = drop them (counted). */
+  expiredQueue: string;
+  /** Topic history: keep the last N messages for replay (0 = none). */
+  historyMaxMessages: number;
+  /** Topic history: keep messages younger than this, ms (0 = no age limit). */
+  historyMaxAgeMs: number;
+}
+
+export type DestinationRule = { match: string } & Partial<DestinationPolicy>;
 
 export interface HeartbeatConfig {
   /** Smallest interval at which the broker offers to send heart-beats (ms); 0 = never. */
@@ -83,7 +112,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   wsTransport: 'uws',
   wsPaths: ['/stomp', '/ws'],
   dataDir: './data',
-  store: 'memory',
+  store: 'lmdb',
   logLevel: 'info',
   demoDir: null,
   heartbeat: { sendMs: 10_000, receiveMs: 10_000, toleranceFactor: 2, graceMs: 60_000 },
@@ -99,6 +128,17 @@ export const DEFAULT_CONFIG: BrokerConfig = {
     maxFramesPerTransaction: 10_000,
   },
   queues: { defaultPrefetch: 1000 },
+  destinationDefaults: {
+    maxRedeliveries: 6,
+    redeliveryDelayMs: 0,
+    redeliveryBackoffMultiplier: 1,
+    maxRedeliveryDelayMs: 60_000,
+    deadLetterQueue: 'DLQ.{name}',
+    expiredQueue: '',
+    historyMaxMessages: 0,
+    historyMaxAgeMs: 0,
+  },
+  destinations: [],
 };
 
 export class ConfigError extends Error {
@@ -125,7 +165,7 @@ function mergeInto(target: Record<string, unknown>, source: unknown, path: strin
     if (!(key in target)) throw new ConfigError(`unknown config key '${keyPath}'`);
     if (value === undefined) continue;
     const current = target[key];
-    if (isPlainObject(current) && !Array.isArray(current)) {
+    if (isPlainObject(current)) {
       target[key] = mergeInto(current as Record<string, unknown>, value, keyPath);
     } else {
       target[key] = value;
@@ -151,9 +191,6 @@ function validate(config: BrokerConfig): void {
   }
   requireString('dataDir', config.dataDir);
   requireOneOf('store', config.store, ['memory', 'lmdb']);
-  if (config.store === 'lmdb') {
-    throw new ConfigError("store 'lmdb' is not available in this version yet; use --store memory");
-  }
   requireOneOf('logLevel', config.logLevel, [
     'fatal',
     'error',
@@ -174,6 +211,60 @@ function validate(config: BrokerConfig): void {
   }
   for (const [key, value] of Object.entries(config.limits)) requireInt(`limits.${key}`, value, 1);
   requireInt('queues.defaultPrefetch', config.queues.defaultPrefetch, 1);
+  validatePolicy('destinationDefaults', config.destinationDefaults, true);
+  if (!Array.isArray(config.destinations))
+    throw new ConfigError('destinations must be a list of rules');
+  config.destinations.forEach((rule, i) => {
+    if (!isPlainObject(rule) || typeof rule.match !== 'string' || !rule.match.startsWith('/')) {
+      throw new ConfigError(
+        `destinations[${i}].match must be a destination pattern such as "/queue/orders.>"`,
+      );
+    }
+    validatePolicy(`destinations[${i}]`, rule, false);
+  });
+}
+
+const POLICY_KEYS: (keyof DestinationPolicy)[] = [
+  'maxRedeliveries',
+  'redeliveryDelayMs',
+  'redeliveryBackoffMultiplier',
+  'maxRedeliveryDelayMs',
+  'deadLetterQueue',
+  'expiredQueue',
+  'historyMaxMessages',
+  'historyMaxAgeMs',
+];
+
+function validatePolicy(
+  path: string,
+  policy: Partial<DestinationPolicy> & { match?: string },
+  complete: boolean,
+): void {
+  for (const key of Object.keys(policy)) {
+    if (key !== 'match' && !POLICY_KEYS.includes(key as keyof DestinationPolicy)) {
+      throw new ConfigError(
+        `unknown config key '${path}.${key}' (known: ${POLICY_KEYS.join(', ')})`,
+      );
+    }
+  }
+  for (const key of POLICY_KEYS) {
+    const value = policy[key];
+    if (value === undefined) {
+      if (complete) throw new ConfigError(`${path}.${key} is required`);
+      continue;
+    }
+    if (key === 'deadLetterQueue' || key === 'expiredQueue') {
+      if (typeof value !== 'string')
+        throw new ConfigError(
+          `${path}.${key} must be a queue name template like "DLQ.{name}", or ""`,
+        );
+    } else if (key === 'redeliveryBackoffMultiplier') {
+      if (typeof value !== 'number' || value < 1)
+        throw new ConfigError(`${path}.${key} must be a number >= 1`);
+    } else {
+      requireInt(`${path}.${key}`, value, key === 'maxRedeliveries' ? -1 : 0);
+    }
+  }
 }
 
 function requireString(key: string, value: unknown): void {

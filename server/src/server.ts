@@ -7,6 +7,8 @@ import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js'
 import { createLogger, type Logger } from './logger.js';
 import { HeartbeatScheduler } from './session/heartbeat.js';
 import { Session, type SessionContext } from './session/session.js';
+import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
+import { openStore } from './store/index.js';
 import type {
   Connection,
   ConnectionAcceptor,
@@ -37,12 +39,15 @@ const SHUTDOWN_GRACE_MS = 2000;
 export class StompedeBroker implements ConnectionAcceptor {
   readonly config: BrokerConfig;
   readonly logger: Logger;
-  readonly broker = new Broker();
+  private core: Broker | null = null;
+  private starting: Promise<Broker> | null = null;
+  private lock: DataDirLock | null = null;
   private readonly scheduler = new HeartbeatScheduler();
   private readonly sessions = new Set<Session>();
   private readonly listeners: Listener[] = [];
   private readonly attachments: WsAttachment[] = [];
-  private readonly context: SessionContext;
+  private context: SessionContext | null = null;
+  private readonly sessionPrefix = Date.now().toString(36);
   private readonly httpHandler: HttpHandler;
   private nextSession = 1;
   private closing = false;
@@ -51,16 +56,6 @@ export class StompedeBroker implements ConnectionAcceptor {
   constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
     this.config = resolveConfig(overrides);
     this.logger = logger ?? createLogger(this.config.logLevel);
-    const sessionPrefix = `${Date.now().toString(36)}`;
-    this.context = {
-      broker: this.broker,
-      config: this.config,
-      scheduler: this.scheduler,
-      logger: this.logger,
-      serverName: `stompede/${VERSION}`,
-      newSessionId: () => `session-${sessionPrefix}-${this.nextSession++}`,
-      sessionClosed: (session) => this.sessionClosed(session),
-    };
     this.httpHandler = createStaticHandler(
       this.config.demoDir ?? defaultDemoDir(),
       this.config.wsPaths,
@@ -72,15 +67,76 @@ export class StompedeBroker implements ConnectionAcceptor {
     return this.sessions.size;
   }
 
+  /** The routing core; available once listen() or attach() has opened the store. */
+  get broker(): Broker {
+    if (this.core === null)
+      throw new Error('the broker is not started: call listen() or attach() first');
+    return this.core;
+  }
+
+  /**
+   * Open the store and rebuild what it holds, once. With LMDB the data
+   * directory is locked first, and its lock says whether the last run
+   * ended cleanly.
+   */
+  start(): Promise<Broker> {
+    this.starting ??= this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<Broker> {
+    const began = Date.now();
+    const { store: kind, dataDir } = this.config;
+    let cleanShutdown = true;
+    if (kind === 'lmdb') {
+      this.lock = lockDataDir(dataDir);
+      cleanShutdown = this.lock.cleanShutdown;
+    }
+    try {
+      const store = await openStore(kind, dataDir);
+      const state = await store.recover();
+      const broker = new Broker(this.config, store);
+      broker.recover(state, cleanShutdown);
+      this.core = broker;
+      this.context = {
+        broker,
+        config: this.config,
+        scheduler: this.scheduler,
+        logger: this.logger,
+        serverName: `stompede/${VERSION}`,
+        newSessionId: () => `session-${this.sessionPrefix}-${this.nextSession++}`,
+        sessionClosed: (session) => this.sessionClosed(session),
+      };
+      let recovered = 0;
+      for (const messages of state.queues.values()) recovered += messages.length;
+      this.logger.info(
+        {
+          store: kind,
+          dataDir: kind === 'lmdb' ? dataDir : undefined,
+          recovered,
+          cleanShutdown,
+          ms: Date.now() - began,
+        },
+        'store opened',
+      );
+      return broker;
+    } catch (err) {
+      this.lock?.release();
+      this.lock = null;
+      throw err;
+    }
+  }
+
   /** ConnectionAcceptor: every transport hands each new socket here. */
   accept(connection: Connection): Session {
-    const session = new Session(connection, this.context);
+    const session = new Session(connection, this.context!);
     this.sessions.add(session);
     return session;
   }
 
   /** Bind the TCP and HTTP/WebSocket listeners the config asks for. */
   async listen(): Promise<ListenAddresses> {
+    await this.start();
     const { host, tcpPort, wsPort, limits } = this.config;
     let wsTransport = this.config.wsTransport;
     let ws: ListenAddresses['ws'] = null;
@@ -139,6 +195,7 @@ export class StompedeBroker implements ConnectionAcceptor {
    * app, say), on the configured paths; the server's other routes are left alone.
    */
   async attach(server: HttpServer): Promise<void> {
+    await this.start();
     const attachment = attachWs(
       server,
       {
@@ -177,6 +234,17 @@ export class StompedeBroker implements ConnectionAcceptor {
     clearTimeout(timer);
     for (const session of [...this.sessions]) session.connection.destroy();
     this.scheduler.stop();
+    if (this.starting !== null) {
+      const broker = await this.starting.catch(() => null);
+      if (broker !== null) {
+        // Remember which stored messages were handed out, so a clean restart flags exactly those redelivered.
+        await broker
+          .recordDeliveries()
+          .catch((err: unknown) => this.logger.error({ err }, 'recording deliveries failed'));
+        await broker.store.close();
+      }
+      this.lock?.release();
+    }
     this.logger.info('stopped');
   }
 

@@ -1,42 +1,115 @@
-import type { Message } from './message.js';
+import type { DestinationPolicy } from '../config.js';
+import type { QueueEntry } from './message.js';
 import { MessageDeque } from './message-deque.js';
 import type { MessageSource, Subscription } from './subscription.js';
+
+/** What a queue needs from its broker: persistence, dead-lettering, and being forgotten when unused. */
+export interface QueueHost {
+  /** Store a persistent entry; resolves once durable. Null when this queue keeps nothing on disk. */
+  persist(queue: Queue, entry: QueueEntry): Promise<void> | null;
+  /** Remove the durable copy of a settled entry (fire and forget: a lost removal means a redelivery, never a loss). */
+  unpersist(queue: Queue, entry: QueueEntry): void;
+  /** An entry leaves the queue unsettled: past its redelivery limit, or expired. */
+  deadLetter(queue: Queue, entry: QueueEntry, reason: 'max-redeliveries' | 'expired'): void;
+  /** Empty and without consumers: the owner may forget it. */
+  idle(queue: Queue): void;
+}
+
+const PRIORITIES = 10;
+/** How far past a blocked message-group head the dispatcher looks for other deliverable messages. */
+const GROUP_LOOKAHEAD = 64;
 
 /**
  * Point-to-point destination: each message goes to exactly one consumer,
  * round-robin among those with credit and buffer room; messages wait here
- * while nobody can take them.
+ * while nobody can take them. Higher priority first, FIFO within a priority;
+ * redelivery keeps the original order; expired messages are never delivered;
+ * a message group sticks to one consumer while it lives.
  */
 export class Queue implements MessageSource {
+  /** Name within its kind (`orders` for `/queue/orders`), or an internal key for temp and durable queues. */
   readonly name: string;
-  private readonly ready = new MessageDeque();
+  /** The destination its messages were sent to, for dead-letter headers. */
+  readonly destination: string;
+  readonly policy: DestinationPolicy;
+  private readonly host: QueueHost;
+  private readonly ready: MessageDeque[] = Array.from(
+    { length: PRIORITIES },
+    () => new MessageDeque(),
+  );
+  private readyCount = 0;
+  /** Entries waiting out a redelivery delay, soonest first. */
+  private scheduled: QueueEntry[] = [];
+  private scheduleTimer: NodeJS.Timeout | null = null;
   private consumers: Subscription[] = [];
+  private readonly groups = new Map<string, Subscription>();
   private cursor = 0;
   private dispatching = false;
   private dispatchAgain = false;
-  /** Called when the queue is empty and unused, so its owner can forget it. */
-  private readonly onIdle: (queue: Queue) => void;
+  private deleted = false;
 
   enqueued = 0;
   dequeued = 0;
+  redelivered = 0;
+  expired = 0;
+  deadLettered = 0;
 
-  constructor(name: string, onIdle: (queue: Queue) => void) {
+  constructor(name: string, destination: string, policy: DestinationPolicy, host: QueueHost) {
     this.name = name;
-    this.onIdle = onIdle;
+    this.destination = destination;
+    this.policy = policy;
+    this.host = host;
   }
 
+  /** Messages waiting (ready or waiting out a redelivery delay), not counting those in flight. */
   get depth(): number {
-    return this.ready.length;
+    return this.readyCount + this.scheduled.length;
   }
 
   get consumerCount(): number {
     return this.consumers.length;
   }
 
-  enqueue(message: Message): void {
+  /** Whether nothing waits and nobody listens. */
+  get idle(): boolean {
+    return this.consumers.length === 0 && this.depth === 0;
+  }
+
+  /**
+   * Take a message. A persistent one is stored first and offered only once
+   * its commit is durable; the returned promise settles with that commit
+   * (null when nothing is written).
+   */
+  enqueue(entry: QueueEntry): Promise<void> | null {
     this.enqueued++;
-    this.ready.push(message);
-    this.dispatch();
+    const stored = this.host.persist(this, entry);
+    this.pushReady(entry);
+    if (stored === null) {
+      this.dispatch();
+      return null;
+    }
+    entry.stored = false;
+    entry.persisted = true;
+    return stored.then(
+      () => {
+        entry.stored = true;
+        this.dispatch();
+      },
+      (err: unknown) => {
+        // Not durable, so not accepted: take it out; the producer gets an ERROR.
+        this.removeReady(entry);
+        entry.persisted = false;
+        this.enqueued--;
+        this.dispatch();
+        throw err;
+      },
+    );
+  }
+
+  /** Put back entries recovered from the store at start-up (already durable). */
+  restore(entry: QueueEntry): void {
+    entry.persisted = true;
+    this.pushReady(entry);
   }
 
   attach(subscription: Subscription): void {
@@ -45,25 +118,49 @@ export class Queue implements MessageSource {
     this.dispatch();
   }
 
-  detach(subscription: Subscription, unacked: Message[]): void {
+  detach(subscription: Subscription, unacked: QueueEntry[]): void {
     const index = this.consumers.indexOf(subscription);
     if (index >= 0) {
       this.consumers.splice(index, 1);
       if (this.cursor > index) this.cursor--;
       if (this.cursor >= this.consumers.length) this.cursor = 0;
     }
-    if (unacked.length > 0) this.requeue(unacked);
+    for (const [group, owner] of this.groups) if (owner === subscription) this.groups.delete(group);
+    if (unacked.length > 0) this.requeue(unacked, 'consumer-closed');
     else this.checkIdle();
   }
 
-  acknowledged(messages: Message[]): void {
-    this.dequeued += messages.length;
+  acknowledged(entries: QueueEntry[]): void {
+    for (const entry of entries) this.settle(entry);
     this.checkIdle();
   }
 
-  requeue(messages: Message[]): void {
-    for (const message of messages) message.redeliveries++;
-    this.ready.insertInOrder(messages);
+  /**
+   * Failed deliveries come back: past the policy's redelivery limit they go
+   * to the dead-letter queue; otherwise back in original order, after the
+   * redelivery delay when one is configured.
+   */
+  requeue(entries: QueueEntry[], reason: string): void {
+    const now = Date.now();
+    const back: QueueEntry[] = [];
+    for (const entry of entries) {
+      entry.lastFailure = reason;
+      const limit = this.policy.maxRedeliveries;
+      if (limit >= 0 && entry.deliveries > limit) {
+        this.deadLettered++;
+        this.host.deadLetter(this, entry, 'max-redeliveries');
+        continue;
+      }
+      this.redelivered++;
+      const delay = this.redeliveryDelay(entry.deliveries);
+      if (delay > 0) {
+        entry.notBefore = now + delay;
+        this.schedule(entry);
+      } else {
+        back.push(entry);
+      }
+    }
+    this.returnToReady(back);
     this.dispatch();
     this.checkIdle();
   }
@@ -72,9 +169,46 @@ export class Queue implements MessageSource {
     this.dispatch();
   }
 
-  /** Drop every waiting message (temp queue of a closed connection). */
+  /** Drop every waiting message; returns how many. */
   purge(): number {
-    return this.ready.clear().length;
+    let count = 0;
+    for (const deque of this.ready) {
+      for (const entry of deque.clear()) {
+        if (entry.persisted) this.host.unpersist(this, entry);
+        count++;
+      }
+    }
+    for (const entry of this.scheduled) {
+      if (entry.persisted) this.host.unpersist(this, entry);
+      count++;
+    }
+    this.scheduled = [];
+    this.readyCount = 0;
+    this.clearTimer();
+    return count;
+  }
+
+  /** The queue is removed (temp queue of a closed connection, deleted destination). */
+  delete(): number {
+    this.deleted = true;
+    return this.purge();
+  }
+
+  /** Waiting entries in delivery order (priority, then publish order), without consuming them. */
+  browse(limit: number): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    for (let p = PRIORITIES - 1; p >= 0 && out.length < limit; p--) {
+      for (const entry of this.ready[p]!.toArray()) {
+        if (out.length >= limit) break;
+        out.push(entry);
+      }
+    }
+    return out;
+  }
+
+  /** Every entry this queue holds right now (ready and scheduled), for a clean shutdown's bookkeeping. */
+  entries(): QueueEntry[] {
+    return [...this.ready.flatMap((deque) => deque.toArray()), ...this.scheduled];
   }
 
   /** Deliver waiting messages while some consumer can take them. Re-entrant calls fold into the running loop. */
@@ -95,15 +229,71 @@ export class Queue implements MessageSource {
   }
 
   private dispatchLoop(): void {
-    while (this.ready.length > 0) {
-      const consumer = this.nextConsumer();
-      if (consumer === undefined) return;
-      const message = this.ready.shift()!;
-      const redelivered = message.delivered;
-      message.delivered = true;
-      if (consumer.ackMode === 'auto') this.dequeued++;
-      consumer.deliver(message, redelivered);
+    if (this.consumers.length === 0 || this.deleted) return;
+    let now = 0;
+    while (this.readyCount > 0) {
+      const deque = this.highestReady();
+      const entry = deque.peek()!;
+      // Order is kept: nothing after an uncommitted persistent message goes out before it.
+      if (!entry.stored) return;
+      const expires = entry.message.expires;
+      if (expires !== 0) {
+        if (now === 0) now = Date.now();
+        if (expires <= now) {
+          this.takeReady(deque, 0);
+          this.expire(entry);
+          continue;
+        }
+      }
+      const group = entry.message.groupId;
+      if (group === null) {
+        const consumer = this.nextConsumer();
+        if (consumer === undefined) return;
+        this.hand(consumer, this.takeReady(deque, 0));
+        continue;
+      }
+      const owner = this.groupConsumer(group);
+      if (owner !== undefined) {
+        this.hand(owner, this.takeReady(deque, 0));
+        continue;
+      }
+      // The group's consumer is busy: look a little further for messages others can take.
+      if (!this.dispatchAround(deque)) return;
     }
+  }
+
+  /** Deliver from behind a blocked group head, within a bounded lookahead. True if anything moved. */
+  private dispatchAround(deque: MessageDeque): boolean {
+    for (let i = 1; i < GROUP_LOOKAHEAD && i < deque.length; i++) {
+      const entry = deque.at(i)!;
+      if (!entry.stored) return false;
+      const group = entry.message.groupId;
+      const consumer = group === null ? this.nextConsumer() : this.groupConsumer(group);
+      if (consumer !== undefined) {
+        this.hand(consumer, this.takeReady(deque, i));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private hand(consumer: Subscription, entry: QueueEntry): void {
+    entry.deliveries++;
+    consumer.deliver(entry);
+    if (consumer.ackMode === 'auto') this.settle(entry);
+  }
+
+  private settle(entry: QueueEntry): void {
+    this.dequeued++;
+    if (entry.persisted) {
+      entry.persisted = false;
+      this.host.unpersist(this, entry);
+    }
+  }
+
+  private expire(entry: QueueEntry): void {
+    this.expired++;
+    this.host.deadLetter(this, entry, 'expired');
   }
 
   /** Next consumer, round-robin from the cursor, that has credit and buffer room. */
@@ -120,12 +310,95 @@ export class Queue implements MessageSource {
     return undefined;
   }
 
-  private checkIdle(): void {
-    if (this.consumers.length === 0 && this.ready.length === 0) this.onIdle(this);
+  /** The consumer a message group is pinned to, pinning it to the next free one if it has none. */
+  private groupConsumer(group: string): Subscription | undefined {
+    const owner = this.groups.get(group);
+    if (owner !== undefined) return owner.hasCredit && owner.consumer.ready ? owner : undefined;
+    const consumer = this.nextConsumer();
+    if (consumer !== undefined) this.groups.set(group, consumer);
+    return consumer;
   }
 
-  /** Whether nothing waits and nobody listens. */
-  get idle(): boolean {
-    return this.consumers.length === 0 && this.ready.length === 0;
+  private highestReady(): MessageDeque {
+    for (let p = PRIORITIES - 1; p > 0; p--) if (this.ready[p]!.length > 0) return this.ready[p]!;
+    return this.ready[0]!;
+  }
+
+  private pushReady(entry: QueueEntry): void {
+    this.ready[entry.message.priority]!.push(entry);
+    this.readyCount++;
+  }
+
+  private takeReady(deque: MessageDeque, index: number): QueueEntry {
+    this.readyCount--;
+    return deque.removeAt(index)!;
+  }
+
+  private removeReady(entry: QueueEntry): void {
+    const deque = this.ready[entry.message.priority]!;
+    for (let i = 0; i < deque.length; i++) {
+      if (deque.at(i) === entry) {
+        this.takeReady(deque, i);
+        return;
+      }
+    }
+  }
+
+  private returnToReady(entries: QueueEntry[]): void {
+    if (entries.length === 0) return;
+    const byPriority = new Map<number, QueueEntry[]>();
+    for (const entry of entries) {
+      const list = byPriority.get(entry.message.priority);
+      if (list === undefined) byPriority.set(entry.message.priority, [entry]);
+      else list.push(entry);
+    }
+    for (const [priority, list] of byPriority) this.ready[priority]!.insertInOrder(list);
+    this.readyCount += entries.length;
+  }
+
+  /** Exponential backoff from the policy: delay × multiplier^(n-1), capped. */
+  private redeliveryDelay(deliveries: number): number {
+    const { redeliveryDelayMs, redeliveryBackoffMultiplier, maxRedeliveryDelayMs } = this.policy;
+    if (redeliveryDelayMs === 0) return 0;
+    const delay = redeliveryDelayMs * redeliveryBackoffMultiplier ** Math.max(0, deliveries - 1);
+    return Math.min(delay, maxRedeliveryDelayMs);
+  }
+
+  private schedule(entry: QueueEntry): void {
+    let i = this.scheduled.length;
+    while (i > 0 && this.scheduled[i - 1]!.notBefore > entry.notBefore) i--;
+    this.scheduled.splice(i, 0, entry);
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    this.clearTimer();
+    const first = this.scheduled[0];
+    if (first === undefined) return;
+    this.scheduleTimer = setTimeout(
+      () => this.releaseDue(),
+      Math.max(0, first.notBefore - Date.now()),
+    );
+    // A pending redelivery should not by itself keep the process alive.
+    this.scheduleTimer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.scheduleTimer !== null) clearTimeout(this.scheduleTimer);
+    this.scheduleTimer = null;
+  }
+
+  private releaseDue(): void {
+    this.scheduleTimer = null;
+    const now = Date.now();
+    let due = 0;
+    while (due < this.scheduled.length && this.scheduled[due]!.notBefore <= now) due++;
+    this.returnToReady(this.scheduled.splice(0, due));
+    this.armTimer();
+    this.dispatch();
+  }
+
+  private checkIdle(): void {
+    if (this.idle) this.host.idle(this);
   }
 }

@@ -1,4 +1,4 @@
-import type { Message } from './message.js';
+import { type Message, QueueEntry } from './message.js';
 
 export type AckMode = 'auto' | 'client' | 'client-individual';
 
@@ -11,20 +11,30 @@ export interface Consumer {
   readonly ownerId: string;
   /** True while the connection's outbound buffer is below its high-water mark. */
   readonly ready: boolean;
-  /** Write one MESSAGE. `tag` is the delivery tag to acknowledge (null in auto mode). */
-  deliver(subscription: Subscription, message: Message, tag: number, redelivered: boolean): void;
+  /**
+   * Write one MESSAGE. `tag` is the delivery tag to acknowledge (0 in auto
+   * mode); `redeliveries` counts earlier deliveries of the same message
+   * (> 0 means `redelivered:true`); `replay` marks topic history.
+   */
+  deliver(
+    subscription: Subscription,
+    message: Message,
+    tag: number,
+    redeliveries: number,
+    replay: boolean,
+  ): void;
 }
 
 /** Where a subscription takes messages from; a queue gives credit back on ack. */
 export interface MessageSource {
-  /** A subscriber acknowledged these messages: they are done. */
-  acknowledged(messages: Message[]): void;
-  /** These messages go back for redelivery, in their original order. */
-  requeue(messages: Message[]): void;
+  /** A subscriber acknowledged these entries: they are done. */
+  acknowledged(entries: QueueEntry[]): void;
+  /** These deliveries failed (NACK): back for redelivery in original order, or to the dead-letter queue. */
+  requeue(entries: QueueEntry[], reason: string): void;
   /** The subscription may take more messages now (credit or buffer space came back). */
   resume(): void;
-  /** The subscription is gone; `unacked` (its messages in flight) go back for redelivery. */
-  detach(subscription: Subscription, unacked: Message[]): void;
+  /** The subscription is gone; `unacked` (its deliveries in flight) go back for redelivery. */
+  detach(subscription: Subscription, unacked: QueueEntry[]): void;
 }
 
 export interface SubscriptionOptions {
@@ -40,8 +50,8 @@ export interface SubscriptionOptions {
 }
 
 /**
- * One SUBSCRIBE: its ack mode, credit, and the messages delivered to it and
- * not yet acknowledged, in delivery order.
+ * One SUBSCRIBE: its ack mode, credit, and the deliveries not yet
+ * acknowledged, in delivery order.
  */
 export class Subscription {
   readonly id: string;
@@ -50,16 +60,17 @@ export class Subscription {
   readonly ackMode: AckMode;
   readonly prefetch: number;
   readonly consumer: Consumer;
-  /**
-   * Set by the destination it attaches to. Topic subscriptions keep no copy
-   * to redeliver, so their in-flight record is capped at the prefetch (oldest
-   * forgotten) and an ACK for a forgotten delivery is not an error.
-   */
+  /** Set by the destination it attaches to. */
   source: MessageSource | null = null;
+  /**
+   * Topic subscriptions keep no copy to redeliver, so their in-flight record
+   * is capped at the prefetch (oldest forgotten) and an ACK for a forgotten
+   * delivery is not an error.
+   */
   lenientAcks = false;
   /** Opaque per-subscription data of the session (its pre-encoded header line). */
   wirePrefix = '';
-  private readonly inflight = new Map<number, Message>();
+  private readonly inflight = new Map<number, QueueEntry>();
   private nextTag = 1;
 
   constructor(options: SubscriptionOptions) {
@@ -80,18 +91,30 @@ export class Subscription {
     return this.ackMode === 'auto' || this.inflight.size < this.prefetch;
   }
 
-  deliver(message: Message, redelivered: boolean): void {
+  /** Hand over a queue entry (its `deliveries` already counts this delivery). */
+  deliver(entry: QueueEntry): void {
     if (this.ackMode === 'auto') {
-      this.consumer.deliver(this, message, 0, redelivered);
+      this.consumer.deliver(this, entry.message, 0, entry.deliveries - 1, false);
       return;
     }
     const tag = this.nextTag++;
-    if (this.lenientAcks && this.inflight.size >= this.prefetch) {
+    this.inflight.set(tag, entry);
+    this.consumer.deliver(this, entry.message, tag, entry.deliveries - 1, false);
+  }
+
+  /** Hand over a topic message (live or replayed history). */
+  deliverMessage(message: Message, replay: boolean): void {
+    if (this.ackMode === 'auto') {
+      this.consumer.deliver(this, message, 0, 0, replay);
+      return;
+    }
+    const tag = this.nextTag++;
+    if (this.inflight.size >= this.prefetch) {
       const oldest = this.inflight.keys().next();
       if (!oldest.done) this.inflight.delete(oldest.value);
     }
-    this.inflight.set(tag, message);
-    this.consumer.deliver(this, message, tag, redelivered);
+    this.inflight.set(tag, new QueueEntry(message, 1));
+    this.consumer.deliver(this, message, tag, 0, replay);
   }
 
   /** Is `tag` a delivery still awaiting its ACK/NACK? */
@@ -101,26 +124,26 @@ export class Subscription {
 
   /**
    * Legacy lookup for STOMP 1.0/1.1, whose ACK names a message-id rather than
-   * an ack id. Linear in the messages in flight, which the prefetch bounds.
+   * an ack id. Linear in the deliveries in flight, which the prefetch bounds.
    */
   tagOfMessage(messageId: string): number | undefined {
-    for (const [tag, message] of this.inflight) if (message.id === messageId) return tag;
+    for (const [tag, entry] of this.inflight) if (entry.message.id === messageId) return tag;
     return undefined;
   }
 
   /** Settle `tag`; in `client` mode also every earlier delivery (STOMP's cumulative ack). */
-  private settle(tag: number): Message[] {
-    const settled: Message[] = [];
+  private settle(tag: number): QueueEntry[] {
+    const settled: QueueEntry[] = [];
     if (this.ackMode === 'client') {
-      for (const [t, message] of this.inflight) {
+      for (const [t, entry] of this.inflight) {
         if (t > tag) break;
-        settled.push(message);
+        settled.push(entry);
         this.inflight.delete(t);
       }
     } else {
-      const message = this.inflight.get(tag);
-      if (message !== undefined) {
-        settled.push(message);
+      const entry = this.inflight.get(tag);
+      if (entry !== undefined) {
+        settled.push(entry);
         this.inflight.delete(tag);
       }
     }
@@ -137,7 +160,7 @@ export class Subscription {
 
   nack(tag: number): void {
     const settled = this.settle(tag);
-    if (settled.length > 0 && this.source !== null) this.source.requeue(settled);
+    if (settled.length > 0 && this.source !== null) this.source.requeue(settled, 'nack');
   }
 
   /** The consumer can take messages again (its connection drained). */
@@ -145,7 +168,7 @@ export class Subscription {
     this.source?.resume();
   }
 
-  /** Hand every unacknowledged message back (UNSUBSCRIBE, disconnect) and detach. */
+  /** Hand every unacknowledged delivery back (UNSUBSCRIBE, disconnect) and detach. */
   close(): void {
     const source = this.source;
     this.source = null;

@@ -8,6 +8,7 @@ import { encodeFrame, encodeMessage, HEARTBEAT_EOL } from '../protocol/encoder.j
 import { ProtocolError } from '../protocol/errors.js';
 import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
+import { StoreWriteError } from '../store/store.js';
 import type { Connection, ConnectionHandler } from '../transport/connection.js';
 import { SessionError } from './errors.js';
 import { dispatchFrame } from './handlers/index.js';
@@ -57,6 +58,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   sendEveryMs = 0;
   expectEveryMs = 0;
   private writable = true;
+  private disconnecting = false;
+  private pendingWrites = 0;
+  private settledWaiters: (() => void)[] = [];
   framesIn = 0;
   messagesOut = 0;
 
@@ -79,7 +83,53 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   /** Queues dispatch only while the connection's outbound buffer is below its high-water mark. */
   get ready(): boolean {
-    return this.writable && this.state === 'connected';
+    return this.writable && this.state === 'connected' && !this.disconnecting;
+  }
+
+  // ── work that completes later (store commits) ────────────────────────
+
+  /**
+   * Follow a store commit the client's frame caused: RECEIPT once it is
+   * durable; ERROR (and close) if it failed, so nothing unstored is ever
+   * acknowledged.
+   */
+  awaitWrite(write: Promise<void>, receipt: string | undefined): void {
+    this.pendingWrites++;
+    write.then(
+      () => {
+        this.pendingWrites--;
+        if (receipt !== undefined && this.state === 'connected') this.sendReceipt(receipt);
+        this.checkSettled();
+      },
+      (err: unknown) => {
+        this.pendingWrites--;
+        this.fail(err, receipt);
+        this.checkSettled();
+      },
+    );
+  }
+
+  /** Resolves once every write this session is waiting for has settled. */
+  whenSettled(): Promise<void> {
+    if (this.pendingWrites === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  private checkSettled(): void {
+    if (this.pendingWrites !== 0) return;
+    const waiters = this.settledWaiters.splice(0);
+    for (const resolve of waiters) resolve();
+  }
+
+  /** DISCONNECT: take no more frames or messages; after pending writes settle, RECEIPT (if asked) and close. */
+  disconnect(receipt: string | undefined): void {
+    this.parser.stop();
+    this.disconnecting = true;
+    const barrier = this.context.broker.writeBarrier();
+    void Promise.all([this.whenSettled(), barrier?.catch(() => {})]).then(() => {
+      if (receipt !== undefined && this.state === 'connected') this.sendReceipt(receipt);
+      this.close();
+    });
   }
 
   // ── ConnectionHandler ────────────────────────────────────────────────
@@ -155,11 +205,18 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   }
 
   /** Consumer: one MESSAGE for one subscription. The shared header block is encoded once per message. */
-  deliver(subscription: Subscription, message: Message, tag: number, redelivered: boolean): void {
+  deliver(
+    subscription: Subscription,
+    message: Message,
+    tag: number,
+    redeliveries: number,
+    replay: boolean,
+  ): void {
     if (this.state !== 'connected') return;
     let lines = subscription.wirePrefix;
     if (tag !== 0 && this.version === '1.2') lines += `ack:${subscription.handle}.${tag}\n`;
-    if (redelivered) lines += 'redelivered:true\n';
+    if (redeliveries > 0) lines += `redelivered:true\nredelivery-count:${redeliveries}\n`;
+    if (replay) lines += 'x-history:true\n';
     this.messagesOut++;
     this.write(encodeMessage(lines, sharedHeaderLines(message, this.version), message.body));
   }
@@ -176,7 +233,15 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     let message: string;
     let detail: string;
     const extra = err instanceof SessionError ? err.headers : [];
-    if (err instanceof ProtocolError || err instanceof SessionError || err instanceof BrokerError) {
+    if (err instanceof StoreWriteError) {
+      message = 'message not stored';
+      detail = `The broker could not commit this to its store (${err.message}); it was not accepted. Retry later.`;
+      this.context.logger.error({ session: this.id, err }, 'store write failed');
+    } else if (
+      err instanceof ProtocolError ||
+      err instanceof SessionError ||
+      err instanceof BrokerError
+    ) {
       message = err.message;
       detail = err.detail;
       this.context.logger.debug(
@@ -231,7 +296,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.subscriptionsByHandle.clear();
     this.state = 'closing';
     for (const subscription of subscriptions) subscription.close();
-    this.context.broker.releaseOwner(this);
+    this.context.broker.releaseOwner(this, this.clientId);
   }
 
   // ── heart-beats and time limits (driven by the shared scheduler) ─────

@@ -1,3 +1,4 @@
+import type { MessageOptions } from '../broker/message.js';
 import type { Subscription } from '../broker/subscription.js';
 import type { FrameHeaders } from '../protocol/frame.js';
 
@@ -7,6 +8,7 @@ export interface PendingSend {
   destination: string;
   headers: FrameHeaders;
   body: Buffer;
+  options: MessageOptions;
 }
 
 /** An ACK or NACK held back until COMMIT. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createMessage, type Message } from '../../../server/src/broker/message.js';
+import { createMessage, QueueEntry } from '../../../server/src/broker/message.js';
 import { MessageDeque } from '../../../server/src/broker/message-deque.js';
 import { createHeaders } from '../../../server/src/protocol/frame.js';
 
-function message(seq: number): Message {
-  return createMessage(`m${seq}`, seq, createHeaders(), Buffer.from(String(seq)));
+function message(seq: number): QueueEntry {
+  return new QueueEntry(createMessage(`m${seq}`, seq, createHeaders(), Buffer.from(String(seq))));
 }
 
 function drain(deque: MessageDeque): number[] {

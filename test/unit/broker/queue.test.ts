@@ -1,30 +1,67 @@
 import { describe, expect, it } from 'vitest';
-import { createMessage, type Message } from '../../../server/src/broker/message.js';
-import { Queue } from '../../../server/src/broker/queue.js';
+import { createMessage, type Message, QueueEntry } from '../../../server/src/broker/message.js';
+import { Queue, type QueueHost } from '../../../server/src/broker/queue.js';
 import {
   type AckMode,
   type Consumer,
   Subscription,
 } from '../../../server/src/broker/subscription.js';
+import { DEFAULT_CONFIG, type DestinationPolicy } from '../../../server/src/config.js';
 import { createHeaders } from '../../../server/src/protocol/frame.js';
 
 /** A consumer that records what it is given; `ready` can be toggled to model a full connection. */
 class RecordingConsumer implements Consumer {
   readonly ownerId: string;
   ready = true;
-  readonly got: { seq: number; tag: number; redelivered: boolean }[] = [];
+  readonly got: { seq: number; tag: number; redeliveries: number }[] = [];
   constructor(name: string) {
     this.ownerId = name;
   }
-  deliver(_subscription: Subscription, message: Message, tag: number, redelivered: boolean): void {
-    this.got.push({ seq: message.seq, tag, redelivered });
+  deliver(_subscription: Subscription, message: Message, tag: number, redeliveries: number): void {
+    this.got.push({ seq: message.seq, tag, redeliveries });
+  }
+}
+
+/** Records what a queue hands back to its broker (no store: nothing persistent here). */
+class RecordingHost implements QueueHost {
+  readonly deadLettered: { seq: number; reason: string }[] = [];
+  idleCalls = 0;
+  persist(): null {
+    return null;
+  }
+  unpersist(): void {}
+  deadLetter(_queue: Queue, entry: QueueEntry, reason: string): void {
+    this.deadLettered.push({ seq: entry.seq, reason });
+  }
+  idle(): void {
+    this.idleCalls++;
   }
 }
 
 let seq = 1;
-function message(): Message {
+function entry(headers: Record<string, string> = {}, priority = 4, expires = 0): QueueEntry {
   const n = seq++;
-  return createMessage(`m${n}`, n, createHeaders(), Buffer.alloc(0));
+  const h = createHeaders();
+  Object.assign(h, headers);
+  return new QueueEntry(
+    createMessage(`m${n}`, n, h, Buffer.alloc(0), {
+      persistent: false,
+      priority,
+      expires,
+      timestamp: Date.now(),
+    }),
+  );
+}
+
+function makeQueue(name: string, policy: Partial<DestinationPolicy> = {}) {
+  const host = new RecordingHost();
+  const queue = new Queue(
+    name,
+    `/queue/${name}`,
+    { ...DEFAULT_CONFIG.destinationDefaults, ...policy },
+    host,
+  );
+  return { queue, host };
 }
 
 function consumerOn(queue: Queue, name: string, ackMode: AckMode = 'auto', prefetch = 1000) {
@@ -43,29 +80,29 @@ function consumerOn(queue: Queue, name: string, ackMode: AckMode = 'auto', prefe
 
 describe('Queue', () => {
   it('spreads messages round-robin, each to exactly one consumer', () => {
-    const queue = new Queue('rr', () => {});
+    const { queue } = makeQueue('rr');
     const consumers = ['a', 'b', 'c'].map((n) => consumerOn(queue, n).consumer);
-    const sent = Array.from({ length: 9 }, () => message());
-    for (const m of sent) queue.enqueue(m);
+    const sent = Array.from({ length: 9 }, () => entry());
+    for (const e of sent) queue.enqueue(e);
     expect(consumers.map((c) => c.got.length)).toEqual([3, 3, 3]);
     const all = consumers.flatMap((c) => c.got.map((g) => g.seq)).sort((x, y) => x - y);
-    expect(all).toEqual(sent.map((m) => m.seq));
+    expect(all).toEqual(sent.map((e) => e.seq));
   });
 
   it('keeps messages until a consumer arrives', () => {
-    const queue = new Queue('wait', () => {});
-    const sent = [message(), message()];
-    for (const m of sent) queue.enqueue(m);
+    const { queue } = makeQueue('wait');
+    const sent = [entry(), entry()];
+    for (const e of sent) queue.enqueue(e);
     expect(queue.depth).toBe(2);
     const { consumer } = consumerOn(queue, 'late');
-    expect(consumer.got.map((g) => g.seq)).toEqual(sent.map((m) => m.seq));
+    expect(consumer.got.map((g) => g.seq)).toEqual(sent.map((e) => e.seq));
     expect(queue.depth).toBe(0);
   });
 
   it('stops at the prefetch and resumes when acks return credit', () => {
-    const queue = new Queue('credit', () => {});
+    const { queue } = makeQueue('credit');
     const { consumer, subscription } = consumerOn(queue, 'slow', 'client-individual', 2);
-    for (let i = 0; i < 5; i++) queue.enqueue(message());
+    for (let i = 0; i < 5; i++) queue.enqueue(entry());
     expect(consumer.got).toHaveLength(2);
     subscription.ack(consumer.got[0]!.tag);
     expect(consumer.got).toHaveLength(3);
@@ -73,9 +110,9 @@ describe('Queue', () => {
   });
 
   it('cumulative client ack settles every earlier delivery', () => {
-    const queue = new Queue('cumulative', () => {});
+    const { queue } = makeQueue('cumulative');
     const { consumer, subscription } = consumerOn(queue, 'c', 'client', 3);
-    for (let i = 0; i < 6; i++) queue.enqueue(message());
+    for (let i = 0; i < 6; i++) queue.enqueue(entry());
     expect(consumer.got).toHaveLength(3);
     subscription.ack(consumer.got[2]!.tag);
     expect(subscription.unacked).toBe(3);
@@ -83,57 +120,113 @@ describe('Queue', () => {
   });
 
   it('skips consumers whose connection is full and delivers to them once they drain', () => {
-    const queue = new Queue('full', () => {});
+    const { queue } = makeQueue('full');
     const a = consumerOn(queue, 'a');
     const b = consumerOn(queue, 'b');
     a.consumer.ready = false;
-    for (let i = 0; i < 4; i++) queue.enqueue(message());
+    for (let i = 0; i < 4; i++) queue.enqueue(entry());
     expect(a.consumer.got).toHaveLength(0);
     expect(b.consumer.got).toHaveLength(4);
     b.consumer.ready = false;
-    queue.enqueue(message());
+    queue.enqueue(entry());
     expect(queue.depth).toBe(1);
     a.consumer.ready = true;
     a.subscription.resume();
     expect(a.consumer.got).toHaveLength(1);
   });
 
-  it('redelivers unacked messages of a closed subscription first, in original order, flagged', () => {
-    const queue = new Queue('redeliver', () => {});
+  it('redelivers unacked messages of a closed subscription first, in original order, counted', () => {
+    const { queue } = makeQueue('redeliver');
     const first = consumerOn(queue, 'first', 'client-individual', 3);
-    const sent = Array.from({ length: 5 }, () => message());
-    for (const m of sent) queue.enqueue(m);
+    const sent = Array.from({ length: 5 }, () => entry());
+    for (const e of sent) queue.enqueue(e);
     first.subscription.ack(first.consumer.got[1]!.tag);
     first.subscription.close();
     const second = consumerOn(queue, 'second', 'auto');
-    expect(second.consumer.got.map((g) => [g.seq, g.redelivered])).toEqual([
-      [sent[0]!.seq, true],
-      [sent[2]!.seq, true],
-      [sent[3]!.seq, true],
-      [sent[4]!.seq, false],
+    expect(second.consumer.got.map((g) => [g.seq, g.redeliveries])).toEqual([
+      [sent[0]!.seq, 1],
+      [sent[2]!.seq, 1],
+      [sent[3]!.seq, 1],
+      [sent[4]!.seq, 0],
     ]);
   });
 
-  it('puts a NACKed message back for redelivery with the redelivered flag', () => {
-    const queue = new Queue('nack', () => {});
+  it('puts a NACKed message back for redelivery with its count', () => {
+    const { queue } = makeQueue('nack');
     const { consumer, subscription } = consumerOn(queue, 'n', 'client-individual', 1);
-    const m = message();
-    queue.enqueue(m);
+    const e = entry();
+    queue.enqueue(e);
     subscription.nack(consumer.got[0]!.tag);
-    expect(consumer.got.map((g) => [g.seq, g.redelivered])).toEqual([
-      [m.seq, false],
-      [m.seq, true],
+    expect(consumer.got.map((g) => [g.seq, g.redeliveries])).toEqual([
+      [e.seq, 0],
+      [e.seq, 1],
     ]);
-    expect(m.redeliveries).toBe(1);
+  });
+
+  it('dead-letters a message once it exceeds maxRedeliveries', () => {
+    const { queue, host } = makeQueue('dlq', { maxRedeliveries: 2 });
+    const { consumer, subscription } = consumerOn(queue, 'n', 'client-individual', 1);
+    const e = entry();
+    queue.enqueue(e);
+    for (let i = 0; i < 3; i++) subscription.nack(consumer.got.at(-1)!.tag);
+    expect(consumer.got).toHaveLength(3);
+    expect(host.deadLettered).toEqual([{ seq: e.seq, reason: 'max-redeliveries' }]);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('delivers higher priorities first and FIFO within a priority', () => {
+    const { queue } = makeQueue('prio');
+    const low = entry({}, 1);
+    const high1 = entry({}, 9);
+    const mid = entry({}, 4);
+    const high2 = entry({}, 9);
+    for (const e of [low, high1, mid, high2]) queue.enqueue(e);
+    const { consumer } = consumerOn(queue, 'p');
+    expect(consumer.got.map((g) => g.seq)).toEqual([high1.seq, high2.seq, mid.seq, low.seq]);
+  });
+
+  it('never delivers an expired message and reports it', () => {
+    const { queue, host } = makeQueue('exp');
+    const gone = entry({}, 4, Date.now() - 1);
+    const fresh = entry({}, 4, Date.now() + 60_000);
+    queue.enqueue(gone);
+    queue.enqueue(fresh);
+    const { consumer } = consumerOn(queue, 'x');
+    expect(consumer.got.map((g) => g.seq)).toEqual([fresh.seq]);
+    expect(host.deadLettered).toEqual([{ seq: gone.seq, reason: 'expired' }]);
+  });
+
+  it('keeps a message group on one consumer while it lives, then moves it', () => {
+    const { queue } = makeQueue('groups');
+    const a = consumerOn(queue, 'a');
+    const b = consumerOn(queue, 'b');
+    for (let i = 0; i < 4; i++) queue.enqueue(entry({ JMSXGroupID: 'g1' }));
+    queue.enqueue(entry({ JMSXGroupID: 'g2' }));
+    expect(a.consumer.got).toHaveLength(4);
+    expect(b.consumer.got).toHaveLength(1);
+    a.subscription.close();
+    queue.enqueue(entry({ JMSXGroupID: 'g1' }));
+    expect(b.consumer.got).toHaveLength(2);
+  });
+
+  it('waits out the redelivery delay before offering a NACKed message again', async () => {
+    const { queue } = makeQueue('delay', { redeliveryDelayMs: 50 });
+    const { consumer, subscription } = consumerOn(queue, 'd', 'client-individual', 1);
+    queue.enqueue(entry());
+    subscription.nack(consumer.got[0]!.tag);
+    expect(consumer.got).toHaveLength(1);
+    expect(queue.depth).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(consumer.got).toHaveLength(2);
+    expect(consumer.got[1]!.redeliveries).toBe(1);
   });
 
   it('reports idle once the last consumer leaves an empty queue', () => {
-    let idle = 0;
-    const queue = new Queue('idle', () => idle++);
+    const { queue, host } = makeQueue('idle');
     const { subscription } = consumerOn(queue, 'x');
-    queue.enqueue(message());
+    queue.enqueue(entry());
     subscription.close();
-    expect(idle).toBe(1);
+    expect(host.idleCalls).toBeGreaterThan(0);
     expect(queue.idle).toBe(true);
   });
 });

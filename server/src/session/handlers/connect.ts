@@ -17,7 +17,9 @@ export function handleConnect(session: Session, frame: Frame): void {
   const clientBeat = parseHeartBeat(frame.headers['heart-beat']);
   session.setVersion(version);
   session.login = frame.headers.login ?? '';
-  session.clientId = frame.headers['client-id'] ?? '';
+  const clientId = frame.headers['client-id'] ?? '';
+  if (clientId !== '') session.context.broker.claimClientId(clientId, session.ownerId);
+  session.clientId = clientId;
 
   const hb = session.context.config.heartbeat;
   const agreed = negotiateHeartBeat(clientBeat, hb.sendMs, hb.receiveMs);

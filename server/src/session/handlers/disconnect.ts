@@ -1,9 +1,10 @@
 import type { Frame } from '../../protocol/frame.js';
 import type { Session } from '../session.js';
 
-/** DISCONNECT: confirm with RECEIPT when asked (STOMP's graceful shutdown), then close. */
+/**
+ * DISCONNECT: STOMP's graceful shutdown. The RECEIPT (when asked) comes after
+ * everything the client sent before it took effect, store commits included.
+ */
 export function handleDisconnect(session: Session, frame: Frame): void {
-  const receipt = frame.headers.receipt;
-  if (receipt !== undefined) session.sendReceipt(receipt);
-  session.close();
+  session.disconnect(frame.headers.receipt);
 }

@@ -9,7 +9,8 @@ import { handleSubscribe } from './subscribe.js';
 import { handleAbort, handleBegin, handleCommit } from './transaction.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 
-type Handler = (session: Session, frame: Frame) => void;
+/** A handler returns the store commit its effect waits on, if any (the RECEIPT waits for it). */
+type Handler = (session: Session, frame: Frame) => Promise<void> | null | undefined | void;
 
 /** One handler per client command; adding a command is adding a file and a line here. */
 const HANDLERS = new Map<string, Handler>([

@@ -1,3 +1,4 @@
+import { messageOptions } from '../../broker/message-options.js';
 import type { Frame } from '../../protocol/frame.js';
 import { missingHeader } from '../errors.js';
 import type { Session } from '../session.js';
@@ -18,8 +19,8 @@ const FRAME_ONLY_HEADERS = [
   'redelivered',
 ];
 
-/** SEND: route now, or hold until COMMIT when it names a transaction. */
-export function handleSend(session: Session, frame: Frame): void {
+/** SEND: route now, or hold until COMMIT when it names a transaction. Returns the store commit to wait for. */
+export function handleSend(session: Session, frame: Frame): Promise<void> | null {
   const headers = frame.headers;
   const destination = headers.destination;
   if (destination === undefined)
@@ -27,11 +28,12 @@ export function handleSend(session: Session, frame: Frame): void {
   const transactionId = headers.transaction;
   for (const name of FRAME_ONLY_HEADERS) delete headers[name];
   const broker = session.context.broker;
+  const options = messageOptions(headers, Date.now());
   if (transactionId !== undefined) {
     const transaction = requireTransaction(session, transactionId, 'SEND');
     broker.validateDestination(destination);
-    transaction.work.push({ kind: 'send', destination, headers, body: frame.body });
-    return;
+    transaction.work.push({ kind: 'send', destination, headers, body: frame.body, options });
+    return null;
   }
-  broker.publish(destination, headers, frame.body, session.ownerId);
+  return broker.publish(destination, headers, frame.body, session.ownerId, options);
 }

@@ -1,13 +1,20 @@
+import type { HistoryRequest } from '../../broker/history.js';
 import { type AckMode, Subscription } from '../../broker/subscription.js';
 import { escapeHeader } from '../../protocol/escape.js';
-import type { Frame } from '../../protocol/frame.js';
+import type { Frame, FrameHeaders } from '../../protocol/frame.js';
 import { missingHeader, SessionError } from '../errors.js';
 import type { Session } from '../session.js';
+import { durableName } from './durable-name.js';
+import { parseHistoryRequest } from './history-request.js';
 
 const ACK_MODES: readonly AckMode[] = ['auto', 'client', 'client-individual'];
 
-/** SUBSCRIBE: attach a subscription with its ack mode and credit to a destination. */
-export function handleSubscribe(session: Session, frame: Frame): void {
+/**
+ * SUBSCRIBE: attach a subscription with its ack mode and credit to a
+ * destination; durable when it names itself (ActiveMQ or RabbitMQ style);
+ * with topic history first when it asks for it.
+ */
+export function handleSubscribe(session: Session, frame: Frame): Promise<void> | null {
   const headers = frame.headers;
   const destination = headers.destination;
   if (destination === undefined)
@@ -37,6 +44,8 @@ export function handleSubscribe(session: Session, frame: Frame): void {
   }
   const ackMode = parseAckMode(headers.ack);
   const prefetch = parsePrefetch(headers, session.context.config.queues.defaultPrefetch);
+  const history: HistoryRequest | null = parseHistoryRequest(headers);
+  const durable = durableName(session, headers, id);
   const subscription = new Subscription({
     id,
     handle: session.newHandle(),
@@ -48,8 +57,13 @@ export function handleSubscribe(session: Session, frame: Frame): void {
   subscription.wirePrefix = `subscription:${escapeHeader(id, session.version)}\n`;
   session.subscriptions.set(id, subscription);
   session.subscriptionsByHandle.set(subscription.handle, subscription);
+  const broker = session.context.broker;
   try {
-    session.context.broker.subscribe(subscription);
+    if (durable === null) {
+      broker.subscribe(subscription, history);
+      return null;
+    }
+    return broker.subscribeDurable(durable.key, session.clientId, durable.name, subscription);
   } catch (err) {
     session.subscriptions.delete(id);
     session.subscriptionsByHandle.delete(subscription.handle);
@@ -68,7 +82,7 @@ function parseAckMode(value: string | undefined): AckMode {
 }
 
 /** ActiveMQ's `activemq.prefetchSize` and RabbitMQ's `prefetch-count` both set a subscription's credit. */
-function parsePrefetch(headers: Frame['headers'], fallback: number): number {
+function parsePrefetch(headers: FrameHeaders, fallback: number): number {
   for (const name of ['activemq.prefetchSize', 'prefetch-count']) {
     const raw = headers[name];
     if (raw === undefined) continue;

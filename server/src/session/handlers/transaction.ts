@@ -51,20 +51,29 @@ export function handleBegin(session: Session, frame: Frame): void {
   session.transactions.set(id, { id, work: [] });
 }
 
-/** COMMIT: apply the held SENDs, ACKs and NACKs in the order they arrived. */
-export function handleCommit(session: Session, frame: Frame): void {
+/** COMMIT: apply the held SENDs, ACKs and NACKs in the order they arrived; returns their store commits. */
+export function handleCommit(session: Session, frame: Frame): Promise<void> | null {
   const id = transactionId(frame);
   const transaction = requireTransaction(session, id, 'COMMIT');
   session.transactions.delete(id);
   const broker = session.context.broker;
+  const writes: Promise<void>[] = [];
   for (const work of transaction.work) {
     if (work.kind === 'send') {
-      broker.publish(work.destination, work.headers, work.body, session.ownerId);
+      const stored = broker.publish(
+        work.destination,
+        work.headers,
+        work.body,
+        session.ownerId,
+        work.options,
+      );
+      if (stored !== null) writes.push(stored);
     } else if (work.subscription.isPending(work.tag)) {
       if (work.kind === 'ack') work.subscription.ack(work.tag);
       else work.subscription.nack(work.tag);
     }
   }
+  return writes.length === 0 ? null : Promise.all(writes).then(() => {});
 }
 
 /** ABORT: drop the held work; messages it would have acked stay unacknowledged. */

@@ -1,0 +1,156 @@
+import type { DurableSubscriptionRecord, Store } from '../store/store.js';
+import { BrokerError } from './errors.js';
+import { type Message, QueueEntry } from './message.js';
+import { matchesPattern } from './pattern.js';
+import { Queue, type QueueHost } from './queue.js';
+import type { Subscription } from './subscription.js';
+
+interface Durable {
+  record: DurableSubscriptionRecord;
+  queue: Queue;
+  /** The subscription currently attached, if its subscriber is connected. */
+  live: Subscription | null;
+}
+
+/** What the registry needs from the broker that owns it. */
+export interface DurableHost extends QueueHost {
+  policyFor(destination: string): Queue['policy'];
+  track(write: Promise<void>): Promise<void>;
+}
+
+/**
+ * Durable topic subscriptions (ActiveMQ `client-id` + `activemq.subscriptionName`,
+ * RabbitMQ `durable:true` + `id`). Each is a queue fed by its topic: while the
+ * subscriber is away, persistent messages wait in it (stored); while it is
+ * connected, every message flows through it.
+ */
+export class DurableSubscriptions {
+  private readonly byKey = new Map<string, Durable>();
+  private readonly host: DurableHost;
+  private readonly store: Store;
+
+  constructor(host: DurableHost, store: Store) {
+    this.host = host;
+    this.store = store;
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Recreate a subscription found in the store at start-up (its subscriber is not connected yet). */
+  restore(record: DurableSubscriptionRecord): void {
+    this.byKey.set(record.key, { record, queue: this.newQueue(record), live: null });
+  }
+
+  queueOf(key: string): Queue | undefined {
+    return this.byKey.get(key)?.queue;
+  }
+
+  queues(): Queue[] {
+    return [...this.byKey.values()].map((d) => d.queue);
+  }
+
+  records(): DurableSubscriptionRecord[] {
+    return [...this.byKey.values()].map((d) => d.record);
+  }
+
+  /** Feed a topic message to every durable subscription on that topic. Returns pending store commits, if any. */
+  publish(destination: string, message: Message): Promise<void> | null {
+    if (this.byKey.size === 0) return null;
+    const pending: Promise<void>[] = [];
+    for (const durable of this.byKey.values()) {
+      if (!matchesPattern(durable.record.destination, destination)) continue;
+      // Offline subscribers keep persistent messages only (ActiveMQ's rule).
+      if (!message.persistent && !this.isLive(durable)) continue;
+      const stored = durable.queue.enqueue(new QueueEntry(message));
+      if (stored !== null) pending.push(stored);
+    }
+    return pending.length === 0 ? null : Promise.all(pending).then(() => {});
+  }
+
+  /**
+   * Attach a subscriber to its durable subscription, creating it on first use.
+   * Re-subscribing to a different topic under the same name replaces it
+   * (its waiting messages are dropped), as ActiveMQ does.
+   */
+  subscribe(
+    key: string,
+    clientId: string,
+    name: string,
+    topic: string,
+    subscription: Subscription,
+  ): Promise<void> | null {
+    let durable = this.byKey.get(key);
+    if (durable !== undefined && this.isLive(durable)) {
+      throw new BrokerError(
+        'duplicate-subscription',
+        `durable subscription ${name.slice(0, 80)} is already active`,
+        `The durable subscription '${name.slice(0, 80)}' of client-id '${clientId.slice(0, 80)}' already has a ` +
+          'connected subscriber. Only one subscriber may use a durable subscription at a time.',
+      );
+    }
+    let written: Promise<void> | null = null;
+    if (durable !== undefined && durable.record.destination !== topic) {
+      this.drop(durable);
+      durable = undefined;
+    }
+    if (durable === undefined) {
+      const record: DurableSubscriptionRecord = {
+        key,
+        clientId,
+        name,
+        destination: topic,
+        selector: '',
+        queue: `d:${key}`,
+        createdAt: Date.now(),
+      };
+      durable = { record, queue: this.newQueue(record), live: null };
+      this.byKey.set(key, durable);
+      if (this.store.durable) written = this.host.track(this.store.saveDurableSubscription(record));
+    }
+    durable.live = subscription;
+    durable.queue.attach(subscription);
+    return written;
+  }
+
+  /** Delete a durable subscription and everything waiting in it (UNSUBSCRIBE with its name). */
+  remove(key: string, name: string): Promise<void> | null {
+    const durable = this.byKey.get(key);
+    if (durable === undefined) {
+      throw new BrokerError(
+        'invalid-header',
+        `no durable subscription named ${name.slice(0, 80)}`,
+        `UNSUBSCRIBE asked to remove the durable subscription '${name.slice(0, 80)}', but this client-id has none ` +
+          'by that name. Check the client-id on CONNECT and the subscription name.',
+      );
+    }
+    if (this.isLive(durable)) durable.live!.close();
+    return this.drop(durable);
+  }
+
+  private drop(durable: Durable): Promise<void> | null {
+    this.byKey.delete(durable.record.key);
+    durable.queue.delete();
+    if (!this.store.durable) return null;
+    return this.host.track(
+      Promise.all([
+        this.store.clearQueue(durable.record.queue),
+        this.store.deleteDurableSubscription(durable.record.key),
+      ]).then(() => {}),
+    );
+  }
+
+  private isLive(durable: Durable): boolean {
+    return durable.live !== null && durable.live.source !== null;
+  }
+
+  private newQueue(record: DurableSubscriptionRecord): Queue {
+    return new Queue(
+      `\u0000durable\u0000${record.key}`,
+      record.destination,
+      this.host.policyFor(record.destination),
+      this.host,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import type { Message } from './message.js';
+
+/** Which retained messages a SUBSCRIBE asks for before live delivery. */
+export type HistoryRequest =
+  | { kind: 'last'; count: number }
+  | { kind: 'since'; timestamp: number }
+  | { kind: 'after'; messageId: string }
+  | { kind: 'all' };
+
+export interface HistoryRetention {
+  /** Keep at most this many messages (0 = no count limit). */
+  maxMessages: number;
+  /** Keep messages younger than this, ms (0 = no age limit). */
+  maxAgeMs: number;
+}
+
+export function retains(retention: HistoryRetention): boolean {
+  return retention.maxMessages > 0 || retention.maxAgeMs > 0;
+}
+
+/**
+ * The recent messages of one topic, for live log tailing: replayed to a new
+ * subscriber before live delivery. Replay and attach happen in one turn of
+ * the event loop, so there is no gap and no duplicate at the seam.
+ */
+export class TopicHistory {
+  private messages: Message[] = [];
+  private head = 0;
+  private readonly retention: HistoryRetention;
+
+  constructor(retention: HistoryRetention) {
+    this.retention = retention;
+  }
+
+  get size(): number {
+    return this.messages.length - this.head;
+  }
+
+  /** Keep `message`; returns the highest seq dropped by retention (0 if none), for the store to trim. */
+  append(message: Message, now: number): number {
+    this.messages.push(message);
+    return this.trim(now);
+  }
+
+  /** Drop what retention no longer allows; returns the highest dropped seq (0 if none). */
+  trim(now: number): number {
+    let dropped = 0;
+    const { maxMessages, maxAgeMs } = this.retention;
+    while (this.size > 0) {
+      const oldest = this.messages[this.head]!;
+      const tooMany = maxMessages > 0 && this.size > maxMessages;
+      const tooOld = maxAgeMs > 0 && oldest.timestamp < now - maxAgeMs;
+      if (!tooMany && !tooOld) break;
+      dropped = oldest.seq;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.messages.length) {
+      this.messages = this.messages.slice(this.head);
+      this.head = 0;
+    }
+    return dropped;
+  }
+
+  /** The retained messages a request selects, oldest first. */
+  select(request: HistoryRequest, now: number): Message[] {
+    this.trim(now);
+    const live = this.messages.slice(this.head);
+    switch (request.kind) {
+      case 'all':
+        return live;
+      case 'last':
+        return request.count <= 0 ? [] : live.slice(-request.count);
+      case 'since':
+        return live.filter((m) => m.timestamp >= request.timestamp);
+      case 'after': {
+        const index = live.findIndex((m) => m.id === request.messageId);
+        // An id no longer retained (or never seen): everything retained is newer than the client's last.
+        return index < 0 ? live : live.slice(index + 1);
+      }
+    }
+  }
+}
