@@ -13,8 +13,8 @@ import { VERSION } from './version.js';
 
 interface ServeFlags {
   host?: string;
-  tcpPort?: number | null;
-  wsPort?: number | null;
+  tcpPort?: number | 'off';
+  wsPort?: number | 'off';
   wsTransport?: BrokerConfig['wsTransport'];
   dataDir?: string;
   store?: BrokerConfig['store'];
@@ -23,12 +23,18 @@ interface ServeFlags {
   demoDir?: string;
 }
 
-function portArg(value: string): number | null {
-  if (value === 'off') return null;
+/** A port number, or 'off' to disable that listener (commander drops a parser's null, so 'off' stays a string here). */
+function portArg(value: string): number | 'off' {
+  if (value === 'off') return 'off';
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
     throw new InvalidArgumentError('expected a port 0-65535 or "off"');
+  }
   return n;
+}
+
+function portFlag(value: number | 'off' | undefined): number | null | undefined {
+  return value === 'off' ? null : value;
 }
 
 /** Flags beat environment variables, which beat the config file, which beats the defaults. */
@@ -38,8 +44,8 @@ function configFor(flags: ServeFlags): DeepPartial<BrokerConfig> {
   const fromFile = file ? readConfigFile(file) : {};
   const fromFlags: DeepPartial<BrokerConfig> = {
     host: flags.host,
-    tcpPort: flags.tcpPort,
-    wsPort: flags.wsPort,
+    tcpPort: portFlag(flags.tcpPort),
+    wsPort: portFlag(flags.wsPort),
     wsTransport: flags.wsTransport,
     dataDir: flags.dataDir,
     store: flags.store,
@@ -53,7 +59,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const broker = createBroker(configFor(flags));
   const addresses = await broker.listen();
   const lines = [
-    `stompede ${VERSION} is running (store: ${broker.config.store}, WebSocket engine: ${addresses.wsTransport})`,
+    `stompede ${VERSION} is running (store: ${broker.config.store}${addresses.ws ? `, WebSocket engine: ${addresses.wsTransport}` : ''})`,
   ];
   if (addresses.ws) {
     const base = `${addresses.ws.host}:${addresses.ws.port}`;

@@ -30,6 +30,13 @@ export interface BrokerConfig {
    * Every matching rule applies, later rules over earlier ones.
    */
   destinations: DestinationRule[];
+  /**
+   * ActiveMQ virtual topics: a message published to `/topic/<topicPrefix>X`
+   * also goes to every queue named `<consumerQueuePrefix>X`, where `*` in the
+   * consumer prefix stands for one consumer-group segment
+   * (`/queue/Consumer.A.VirtualTopic.Orders`). An empty topicPrefix turns it off.
+   */
+  virtualTopics: { topicPrefix: string; consumerQueuePrefix: string };
 }
 
 export interface DestinationPolicy {
@@ -139,6 +146,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
     historyMaxAgeMs: 0,
   },
   destinations: [],
+  virtualTopics: { topicPrefix: 'VirtualTopic.', consumerQueuePrefix: 'Consumer.*.' },
 };
 
 export class ConfigError extends Error {
@@ -212,6 +220,19 @@ function validate(config: BrokerConfig): void {
   for (const [key, value] of Object.entries(config.limits)) requireInt(`limits.${key}`, value, 1);
   requireInt('queues.defaultPrefetch', config.queues.defaultPrefetch, 1);
   validatePolicy('destinationDefaults', config.destinationDefaults, true);
+  if (typeof config.virtualTopics.topicPrefix !== 'string') {
+    throw new ConfigError(
+      'virtualTopics.topicPrefix must be a string ("" turns virtual topics off)',
+    );
+  }
+  if (
+    typeof config.virtualTopics.consumerQueuePrefix !== 'string' ||
+    config.virtualTopics.consumerQueuePrefix === ''
+  ) {
+    throw new ConfigError(
+      'virtualTopics.consumerQueuePrefix must be a queue name prefix such as "Consumer.*."',
+    );
+  }
   if (!Array.isArray(config.destinations))
     throw new ConfigError('destinations must be a list of rules');
   config.destinations.forEach((rule, i) => {

@@ -5,12 +5,15 @@ import type { RecoveredState, Store, StoredMessage } from '../store/store.js';
 import { resolveDestination } from './destination.js';
 import { DurableSubscriptions } from './durable.js';
 import { BrokerError } from './errors.js';
-import { type HistoryRequest, retains, TopicHistory } from './history.js';
+import { type HistoryRequest, retains, selectAcross, TopicHistory } from './history.js';
 import { createMessage, type Message, type MessageOptions, QueueEntry } from './message.js';
-import { matchesPattern } from './pattern.js';
+import { isWildcard, matchesPattern } from './pattern.js';
 import { Queue, type QueueHost } from './queue.js';
+import { QueueFanIn } from './queue-fan-in.js';
 import type { Consumer, Subscription } from './subscription.js';
-import { Topic } from './topic.js';
+import { SubscriptionTrie } from './subscription-trie.js';
+import { TopicRouter } from './topic-router.js';
+import { VirtualTopics } from './virtual-topics.js';
 
 export interface BrokerStats {
   queues: number;
@@ -21,6 +24,7 @@ export interface BrokerStats {
 /** Store names keep user queues and durable-subscription queues apart. */
 const QUEUE_PREFIX = 'q:';
 const DURABLE_PREFIX = 'd:';
+const HISTORY_TRIM_STEP = 128;
 
 /**
  * Destinations and routing. Owns every topic and queue; sessions call in with
@@ -31,7 +35,15 @@ export class Broker implements QueueHost {
   readonly store: Store;
   private readonly config: BrokerConfig;
   private readonly queues = new Map<string, Queue>();
-  private readonly topics = new Map<string, Topic>();
+  /** Every live topic subscription, literal and wildcard. */
+  readonly router = new TopicRouter();
+  /** Retained history per topic name (only topics whose policy keeps some). */
+  private readonly histories = new Map<string, TopicHistory>();
+  /** History messages dropped in memory since the stored copy was last trimmed, per topic. */
+  private readonly droppedSinceTrim = new Map<string, number>();
+  private readonly virtualTopics: VirtualTopics;
+  /** Wildcard queue subscriptions, so queues created later join them. */
+  private readonly queueWildcards = new SubscriptionTrie<QueueFanIn>();
   /** Temp queues by owner, so they vanish with their connection. */
   private readonly tempQueuesByOwner = new Map<string, Set<string>>();
   private readonly clientIds = new Map<string, string>();
@@ -50,6 +62,10 @@ export class Broker implements QueueHost {
     this.config = config;
     this.store = store;
     this.durables = new DurableSubscriptions(this, store);
+    this.virtualTopics = new VirtualTopics(
+      config.virtualTopics.topicPrefix,
+      config.virtualTopics.consumerQueuePrefix,
+    );
   }
 
   /** A fresh message-id, unique within this broker run (and across runs, by its time+random prefix). */
@@ -86,36 +102,90 @@ export class Broker implements QueueHost {
     ownerId: string,
     options: MessageOptions,
   ): Promise<void> | null {
+    if (destination.includes(','))
+      return this.publishComposite(destination, headers, body, ownerId, options);
+    return this.publishOne(destination, headers, body, ownerId, options);
+  }
+
+  /**
+   * ActiveMQ composite destinations: `/queue/a,/topic/b` delivers a copy to
+   * each. All are checked before any is sent, so a bad one sends nothing.
+   */
+  private publishComposite(
+    destinations: string,
+    headers: FrameHeaders,
+    body: Buffer,
+    ownerId: string,
+    options: MessageOptions,
+  ): Promise<void> | null {
+    const parts = splitComposite(destinations);
+    for (const part of parts) this.validateOne(part);
+    const writes: Promise<void>[] = [];
+    for (const part of parts) {
+      const copy = createHeaders();
+      for (const [key, value] of Object.entries(headers)) copy[key] = value;
+      const written = this.publishOne(part, copy, body, ownerId, options);
+      if (written !== null) writes.push(written);
+    }
+    return writes.length === 0 ? null : Promise.all(writes).then(() => {});
+  }
+
+  private publishOne(
+    destination: string,
+    headers: FrameHeaders,
+    body: Buffer,
+    ownerId: string,
+    options: MessageOptions,
+  ): Promise<void> | null {
     const resolved = resolveDestination(destination);
+    if (isWildcard(destination)) throw wildcardSend(destination);
     const id = this.newMessageId();
     headers.destination = destination;
     headers['message-id'] = id;
     headers.timestamp = String(options.timestamp);
     const message = createMessage(id, this.nextSeq++, headers, body, options);
+    message.origin = ownerId;
     this.published++;
     if (resolved.kind === 'topic') return this.publishToTopic(resolved.name, message);
-    if (options.expires !== 0 && options.expires <= options.timestamp) {
-      this.expired++;
-      return null;
-    }
     const queue =
       resolved.kind === 'queue'
         ? this.queue(resolved.name, destination)
         : this.tempQueue(ownerId, resolved.name, destination);
+    if (options.expires !== 0 && options.expires <= options.timestamp) {
+      // Expired on arrival: never delivered, but it still goes where expired messages go.
+      this.deadLetter(queue, new QueueEntry(message), 'expired');
+      this.idle(queue);
+      return null;
+    }
     return queue.enqueue(new QueueEntry(message));
   }
 
   private publishToTopic(name: string, message: Message): Promise<void> | null {
     // One canonical name per topic, whichever alias (/exchange/amq.topic/…) the producer used.
     const destination = `/topic/${name}`;
-    const topic = this.topic(name, destination, false);
     let written: Promise<void> | null = null;
-    if (topic !== undefined) {
-      const dropped = topic.publish(message, message.timestamp);
-      if (topic.history !== null && message.persistent && this.store.durable) {
+    const history = this.history(name, destination);
+    if (history !== null) {
+      const dropped = history.append(message, message.timestamp);
+      if (message.persistent && this.store.durable) {
         written = this.track(this.store.appendHistory(destination, storedForm(message)));
-        if (dropped > 0)
-          void this.track(this.store.trimHistory(destination, dropped)).catch(() => {});
+        if (dropped > 0) this.trimStoredHistory(name, destination, dropped);
+      }
+    }
+    this.router.route(name, message);
+    const consumerQueues = this.virtualTopics.queuesFor(name);
+    let virtual: Promise<void>[] | undefined;
+    if (consumerQueues !== undefined) {
+      for (const queue of consumerQueues) {
+        const stored = queue.enqueue(new QueueEntry(message));
+        if (stored !== null) {
+          virtual ??= [];
+          virtual.push(stored);
+        }
+      }
+      if (virtual !== undefined) {
+        if (written !== null) virtual.push(written);
+        written = Promise.all(virtual).then(() => {});
       }
     }
     const durable = this.durables.publish(destination, message);
@@ -123,26 +193,67 @@ export class Broker implements QueueHost {
     return written === null ? durable : Promise.all([written, durable]).then(() => {});
   }
 
-  /** Check a SEND before a transaction holds it, so errors surface at SEND time. */
-  validateDestination(destination: string): void {
-    resolveDestination(destination);
+  /**
+   * Trim the stored history in steps rather than once per message: one range
+   * delete per HISTORY_TRIM_STEP dropped messages keeps the write rate down,
+   * and recovery trims whatever extra it finds in memory anyway.
+   */
+  private trimStoredHistory(name: string, destination: string, droppedUpTo: number): void {
+    const count = (this.droppedSinceTrim.get(name) ?? 0) + 1;
+    if (count < HISTORY_TRIM_STEP) {
+      this.droppedSinceTrim.set(name, count);
+      return;
+    }
+    this.droppedSinceTrim.set(name, 0);
+    this.track(this.store.trimHistory(destination, droppedUpTo)).catch(() => {});
   }
 
-  /** Start delivering `subscription.destination` to it, after any topic history it asked for. */
+  /** Check a SEND before a transaction holds it, so errors surface at SEND time. */
+  validateDestination(destination: string): void {
+    for (const part of splitComposite(destination)) this.validateOne(part);
+  }
+
+  private validateOne(destination: string): void {
+    resolveDestination(destination);
+    if (isWildcard(destination)) throw wildcardSend(destination);
+  }
+
+  /**
+   * Start delivering `subscription.destination` to it, after any topic
+   * history it asked for. Wildcards (`*`, `>`) select every matching topic,
+   * or every matching queue, including ones created later.
+   */
   subscribe(subscription: Subscription, history: HistoryRequest | null): void {
     const destination = subscription.destination;
     const resolved = resolveDestination(destination);
+    const wildcard = isWildcard(destination);
     if (resolved.kind === 'topic') {
-      const topic = this.topic(resolved.name, `/topic/${resolved.name}`, true)!;
-      if (history !== null && topic.history === null) {
-        throw new BrokerError(
-          'invalid-header',
-          `no history kept for ${destination}`,
-          `The SUBSCRIBE asked for history, but ${destination} keeps none. Configure retention with a rule in ` +
-            `"destinations" (e.g. { "match": "${destination}", "historyMaxMessages": 1000 }), or subscribe without history headers.`,
-        );
+      const canonical = `/topic/${resolved.name}`;
+      let replay: Message[] = [];
+      if (history !== null) {
+        const kept = this.historiesFor(resolved.name, canonical, wildcard);
+        if (kept === null) {
+          throw new BrokerError(
+            'invalid-header',
+            `no history kept for ${destination}`,
+            `The SUBSCRIBE asked for history, but ${destination} keeps none. Configure retention with a rule in ` +
+              `"destinations" (e.g. { "match": "${canonical}", "historyMaxMessages": 1000 }), or subscribe without history headers.`,
+          );
+        }
+        replay = selectAcross(kept, history, Date.now());
       }
-      topic.attach(subscription, history, Date.now());
+      // Replay and attach in one synchronous step: no publish can fall between them, so no gap and no duplicate.
+      this.router.attach(subscription, resolved.name, replay);
+      return;
+    }
+    if (resolved.kind === 'queue' && wildcard) {
+      const fanIn = new QueueFanIn(subscription, (f) =>
+        this.queueWildcards.remove(resolved.name, f),
+      );
+      this.queueWildcards.add(resolved.name, fanIn);
+      for (const [name, queue] of this.queues) {
+        if (!name.startsWith('\u0000') && matchesPattern(resolved.name, name)) fanIn.add(queue);
+      }
       return;
     }
     const queue =
@@ -150,6 +261,28 @@ export class Broker implements QueueHost {
         ? this.queue(resolved.name, destination)
         : this.tempQueue(subscription.consumer.ownerId, resolved.name, destination);
     queue.attach(subscription);
+  }
+
+  /**
+   * The histories a history request reads: the topic's own, or for a
+   * wildcard every matching topic's. Null when retention is off for it.
+   */
+  private historiesFor(name: string, canonical: string, wildcard: boolean): TopicHistory[] | null {
+    if (!wildcard) {
+      const own = this.history(name, canonical);
+      return own === null ? null : [own];
+    }
+    const policy = this.policyFor(canonical);
+    const matching = [...this.histories]
+      .filter(([topic]) => matchesPattern(name, topic))
+      .map(([, h]) => h);
+    if (
+      matching.length === 0 &&
+      !retains({ maxMessages: policy.historyMaxMessages, maxAgeMs: policy.historyMaxAgeMs })
+    ) {
+      return null;
+    }
+    return matching;
   }
 
   /** Attach a subscriber to a durable topic subscription (created on first use). */
@@ -212,7 +345,20 @@ export class Broker implements QueueHost {
   }
 
   stats(): BrokerStats {
-    return { queues: this.queues.size, topics: this.topics.size, published: this.published };
+    return { queues: this.queues.size, topics: this.histories.size, published: this.published };
+  }
+
+  /** The waiting messages of a queue destination in delivery order, without consuming them (queue browsing). */
+  browse(destination: string, limit = 100_000): QueueEntry[] {
+    const resolved = resolveDestination(destination);
+    if (resolved.kind !== 'queue') {
+      throw new BrokerError(
+        'invalid-destination',
+        `only queues can be browsed, not ${destination.slice(0, 80)}`,
+        'browser:true lists the messages waiting in a queue; use it with a /queue/ destination.',
+      );
+    }
+    return this.queues.get(resolved.name)?.browse(limit) ?? [];
   }
 
   /** Read-only view of one queue, for tests and the admin API. */
@@ -275,6 +421,8 @@ export class Broker implements QueueHost {
 
   idle(queue: Queue): void {
     if (queue.name.startsWith('\u0000')) return; // temp and durable queues live as long as their owner
+    // Virtual-topic consumer queues collect their group's copy even while no consumer is connected.
+    if (this.virtualTopics.topicOf(queue.name) !== null) return;
     if (queue.idle && this.queues.get(queue.name) === queue) this.queues.delete(queue.name);
   }
 
@@ -311,15 +459,18 @@ export class Broker implements QueueHost {
     }
     for (const [destination, messages] of state.history) {
       const resolved = resolveDestination(destination);
-      const topic = this.topic(resolved.name, `/topic/${resolved.name}`, true)!;
-      if (topic.history === null) {
+      const history = this.history(resolved.name, `/topic/${resolved.name}`);
+      if (history === null) {
         void this.track(this.store.trimHistory(destination, Number.MAX_SAFE_INTEGER)).catch(
           () => {},
         );
         continue;
       }
       const now = Date.now();
-      for (const stored of messages) topic.history.append(messageFromStore(stored), now);
+      let dropped = 0;
+      for (const stored of messages)
+        dropped = Math.max(dropped, history.append(messageFromStore(stored), now));
+      if (dropped > 0) this.track(this.store.trimHistory(destination, dropped)).catch(() => {});
     }
   }
 
@@ -360,6 +511,8 @@ export class Broker implements QueueHost {
     if (queue === undefined) {
       queue = new Queue(name, destination, this.policyFor(destination), this);
       this.queues.set(name, queue);
+      this.virtualTopics.register(queue);
+      for (const fanIn of this.queueWildcards.match(name)) fanIn.add(queue);
     }
     return queue;
   }
@@ -381,19 +534,33 @@ export class Broker implements QueueHost {
     return queue;
   }
 
-  /** The topic `name`; created when `create` is set or when its policy keeps history (so publishes are retained). */
-  private topic(name: string, destination: string, create: boolean): Topic | undefined {
-    let topic = this.topics.get(name);
-    if (topic !== undefined) return topic;
+  /** The retained history of topic `name`, created on first use when its policy keeps some; else null. */
+  private history(name: string, destination: string): TopicHistory | null {
+    const existing = this.histories.get(name);
+    if (existing !== undefined) return existing;
     const policy = this.policyFor(destination);
     const retention = { maxMessages: policy.historyMaxMessages, maxAgeMs: policy.historyMaxAgeMs };
-    if (!create && !retains(retention)) return undefined;
-    topic = new Topic(name, retains(retention) ? new TopicHistory(retention) : null, (t) => {
-      if (t.idle && this.topics.get(t.name) === t) this.topics.delete(t.name);
-    });
-    this.topics.set(name, topic);
-    return topic;
+    if (!retains(retention)) return null;
+    const history = new TopicHistory(retention);
+    this.histories.set(name, history);
+    return history;
   }
+}
+
+function splitComposite(destinations: string): string[] {
+  return destinations
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+}
+
+function wildcardSend(destination: string): BrokerError {
+  return new BrokerError(
+    'invalid-destination',
+    `cannot send to a wildcard destination: ${destination.slice(0, 80)}`,
+    'Wildcards (* and >) select destinations when subscribing; a SEND needs concrete destinations ' +
+      '(one, or several separated by commas).',
+  );
 }
 
 /** The store name of a queue, or null for queues that are never persisted (temp queues). */

@@ -61,6 +61,14 @@ export class TopicHistory {
     return dropped;
   }
 
+  /** The retained message with this id, if still kept. */
+  find(messageId: string): Message | undefined {
+    for (let i = this.messages.length - 1; i >= this.head; i--) {
+      if (this.messages[i]!.id === messageId) return this.messages[i];
+    }
+    return undefined;
+  }
+
   /** The retained messages a request selects, oldest first. */
   select(request: HistoryRequest, now: number): Message[] {
     this.trim(now);
@@ -79,4 +87,32 @@ export class TopicHistory {
       }
     }
   }
+}
+
+/**
+ * The selection over several topics' histories (a wildcard subscription such
+ * as `/topic/logs.>`), merged in publish order.
+ */
+export function selectAcross(
+  histories: readonly TopicHistory[],
+  request: HistoryRequest,
+  now: number,
+): Message[] {
+  if (histories.length === 1) return histories[0]!.select(request, now);
+  if (request.kind === 'after') {
+    let afterSeq = -1;
+    for (const history of histories) {
+      const found = history.find(request.messageId);
+      if (found !== undefined) afterSeq = found.seq;
+    }
+    return merge(histories.map((h) => h.select({ kind: 'all' }, now))).filter(
+      (m) => m.seq > afterSeq,
+    );
+  }
+  const merged = merge(histories.map((h) => h.select(request, now)));
+  return request.kind === 'last' ? merged.slice(-request.count) : merged;
+}
+
+function merge(parts: Message[][]): Message[] {
+  return parts.flat().sort((a, b) => a.seq - b.seq);
 }

@@ -24,6 +24,8 @@ export interface Message {
   readonly timestamp: number;
   /** `JMSXGroupID`: messages of one group go to one consumer while it lives. */
   readonly groupId: string | null;
+  /** The connection that published it (for `activemq.noLocal`); '' when recovered or broker-made. */
+  origin: string;
   /** The shared header lines, encoded once per protocol version on first use. */
   encoded: [Buffer | undefined, Buffer | undefined, Buffer | undefined];
 }
@@ -72,6 +74,7 @@ export function createMessage(
     expires: options.expires,
     timestamp: options.timestamp,
     groupId: headers.JMSXGroupID ?? null,
+    origin: '',
     encoded: [undefined, undefined, undefined],
   };
 }
@@ -92,6 +95,8 @@ export class QueueEntry {
   notBefore = 0;
   /** Why its last delivery failed: 'nack' or 'consumer-closed'. */
   lastFailure = '';
+  /** The queue holding it (a wildcard subscription consumes from several and routes acks back by this). */
+  owner: object | null = null;
 
   constructor(message: Message, deliveries = 0) {
     this.message = message;

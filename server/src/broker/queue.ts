@@ -16,8 +16,17 @@ export interface QueueHost {
 }
 
 const PRIORITIES = 10;
-/** How far past a blocked message-group head the dispatcher looks for other deliverable messages. */
-const GROUP_LOOKAHEAD = 64;
+/**
+ * How far past a message nobody can take (busy group, no matching selector)
+ * the dispatcher looks for others, per priority (ActiveMQ pages 200 too).
+ */
+const DISPATCH_LOOKAHEAD = 200;
+/** pick(): no consumer has credit and buffer room, so nothing more can go out now. */
+const NOBODY = Symbol('nobody');
+
+function hasRoom(subscription: Subscription): boolean {
+  return subscription.hasCredit && subscription.consumer.ready;
+}
 
 /**
  * Point-to-point destination: each message goes to exactly one consumer,
@@ -43,6 +52,7 @@ export class Queue implements MessageSource {
   private scheduleTimer: NodeJS.Timeout | null = null;
   private consumers: Subscription[] = [];
   private readonly groups = new Map<string, Subscription>();
+  private exclusive: Subscription | null = null;
   private cursor = 0;
   private dispatching = false;
   private dispatchAgain = false;
@@ -114,8 +124,19 @@ export class Queue implements MessageSource {
 
   attach(subscription: Subscription): void {
     subscription.source = this;
+    this.addConsumer(subscription);
+  }
+
+  /** Add a consumer whose source is something else (a wildcard subscription over several queues). */
+  addConsumer(subscription: Subscription): void {
     this.consumers.push(subscription);
+    this.electExclusive();
     this.dispatch();
+  }
+
+  /** ActiveMQ's exclusive consumer: the first `activemq.exclusive` subscriber takes everything while it lives. */
+  private electExclusive(): void {
+    this.exclusive = this.consumers.find((c) => c.exclusive) ?? null;
   }
 
   detach(subscription: Subscription, unacked: QueueEntry[]): void {
@@ -124,6 +145,7 @@ export class Queue implements MessageSource {
       this.consumers.splice(index, 1);
       if (this.cursor > index) this.cursor--;
       if (this.cursor >= this.consumers.length) this.cursor = 0;
+      this.electExclusive();
     }
     for (const [group, owner] of this.groups) if (owner === subscription) this.groups.delete(group);
     if (unacked.length > 0) this.requeue(unacked, 'consumer-closed');
@@ -228,57 +250,82 @@ export class Queue implements MessageSource {
     }
   }
 
+  /**
+   * Walk the ready messages, highest priority first, handing each to a
+   * consumer that can take it. A message nobody can take right now (its
+   * group's consumer is busy, or no selector matches) is passed over, within
+   * a bounded lookahead, so it does not block the ones behind it.
+   */
   private dispatchLoop(): void {
     if (this.consumers.length === 0 || this.deleted) return;
     let now = 0;
-    while (this.readyCount > 0) {
-      const deque = this.highestReady();
-      const entry = deque.peek()!;
-      // Order is kept: nothing after an uncommitted persistent message goes out before it.
-      if (!entry.stored) return;
-      const expires = entry.message.expires;
-      if (expires !== 0) {
-        if (now === 0) now = Date.now();
-        if (expires <= now) {
-          this.takeReady(deque, 0);
-          this.expire(entry);
+    for (let p = PRIORITIES - 1; p >= 0; p--) {
+      const deque = this.ready[p]!;
+      let index = 0;
+      while (index < deque.length && index < DISPATCH_LOOKAHEAD) {
+        const entry = deque.at(index)!;
+        // Order is kept: nothing after an uncommitted persistent message goes out before it.
+        if (!entry.stored) return;
+        const expires = entry.message.expires;
+        if (expires !== 0) {
+          if (now === 0) now = Date.now();
+          if (expires <= now) {
+            this.takeReady(deque, index);
+            this.expire(entry);
+            continue;
+          }
+        }
+        const consumer = this.pick(entry);
+        if (consumer === NOBODY) return;
+        if (consumer === null) {
+          index++;
           continue;
         }
+        this.hand(consumer, this.takeReady(deque, index));
       }
-      const group = entry.message.groupId;
-      if (group === null) {
-        const consumer = this.nextConsumer();
-        if (consumer === undefined) return;
-        this.hand(consumer, this.takeReady(deque, 0));
-        continue;
-      }
-      const owner = this.groupConsumer(group);
-      if (owner !== undefined) {
-        this.hand(owner, this.takeReady(deque, 0));
-        continue;
-      }
-      // The group's consumer is busy: look a little further for messages others can take.
-      if (!this.dispatchAround(deque)) return;
     }
   }
 
-  /** Deliver from behind a blocked group head, within a bounded lookahead. True if anything moved. */
-  private dispatchAround(deque: MessageDeque): boolean {
-    for (let i = 1; i < GROUP_LOOKAHEAD && i < deque.length; i++) {
-      const entry = deque.at(i)!;
-      if (!entry.stored) return false;
-      const group = entry.message.groupId;
-      const consumer = group === null ? this.nextConsumer() : this.groupConsumer(group);
-      if (consumer !== undefined) {
-        this.hand(consumer, this.takeReady(deque, i));
-        return true;
+  /**
+   * The consumer for `entry`: its group's consumer, else the next one
+   * round-robin with credit, buffer room and a matching selector (only the
+   * exclusive consumer, when there is one). Null when someone has room but
+   * cannot take this message; NOBODY when no consumer has room at all.
+   */
+  private pick(entry: QueueEntry): Subscription | null | typeof NOBODY {
+    const exclusive = this.exclusive;
+    const group = entry.message.groupId;
+    if (group !== null) {
+      const owner = this.groups.get(group);
+      if (owner !== undefined) {
+        if (hasRoom(owner)) return owner;
+        return this.anyoneHasRoom() ? null : NOBODY;
       }
     }
+    const count = this.consumers.length;
+    let room = false;
+    for (let i = 0; i < count; i++) {
+      const index = (this.cursor + i) % count;
+      const candidate = this.consumers[index]!;
+      if (exclusive !== null && candidate !== exclusive) continue;
+      if (!hasRoom(candidate)) continue;
+      room = true;
+      if (candidate.selector !== null && !candidate.selector(entry.message.headers)) continue;
+      this.cursor = (index + 1) % count;
+      if (group !== null) this.groups.set(group, candidate);
+      return candidate;
+    }
+    return room ? null : NOBODY;
+  }
+
+  private anyoneHasRoom(): boolean {
+    for (const consumer of this.consumers) if (hasRoom(consumer)) return true;
     return false;
   }
 
   private hand(consumer: Subscription, entry: QueueEntry): void {
     entry.deliveries++;
+    entry.owner = this;
     consumer.deliver(entry);
     if (consumer.ackMode === 'auto') this.settle(entry);
   }
@@ -294,34 +341,6 @@ export class Queue implements MessageSource {
   private expire(entry: QueueEntry): void {
     this.expired++;
     this.host.deadLetter(this, entry, 'expired');
-  }
-
-  /** Next consumer, round-robin from the cursor, that has credit and buffer room. */
-  private nextConsumer(): Subscription | undefined {
-    const count = this.consumers.length;
-    for (let i = 0; i < count; i++) {
-      const index = (this.cursor + i) % count;
-      const candidate = this.consumers[index]!;
-      if (candidate.hasCredit && candidate.consumer.ready) {
-        this.cursor = (index + 1) % count;
-        return candidate;
-      }
-    }
-    return undefined;
-  }
-
-  /** The consumer a message group is pinned to, pinning it to the next free one if it has none. */
-  private groupConsumer(group: string): Subscription | undefined {
-    const owner = this.groups.get(group);
-    if (owner !== undefined) return owner.hasCredit && owner.consumer.ready ? owner : undefined;
-    const consumer = this.nextConsumer();
-    if (consumer !== undefined) this.groups.set(group, consumer);
-    return consumer;
-  }
-
-  private highestReady(): MessageDeque {
-    for (let p = PRIORITIES - 1; p > 0; p--) if (this.ready[p]!.length > 0) return this.ready[p]!;
-    return this.ready[0]!;
   }
 
   private pushReady(entry: QueueEntry): void {

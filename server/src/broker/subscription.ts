@@ -70,6 +70,12 @@ export class Subscription {
   lenientAcks = false;
   /** Opaque per-subscription data of the session (its pre-encoded header line). */
   wirePrefix = '';
+  /** JMS selector (`selector` header), compiled once; null delivers everything. */
+  selector: ((headers: Record<string, string>) => boolean) | null = null;
+  /** ActiveMQ `activemq.exclusive`: the queue's sole consumer while it lives. */
+  exclusive = false;
+  /** ActiveMQ `activemq.noLocal`: skip topic messages published by the same connection. */
+  noLocal = false;
   private readonly inflight = new Map<number, QueueEntry>();
   private nextTag = 1;
 

@@ -237,11 +237,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       message = 'message not stored';
       detail = `The broker could not commit this to its store (${err.message}); it was not accepted. Retry later.`;
       this.context.logger.error({ session: this.id, err }, 'store write failed');
-    } else if (
-      err instanceof ProtocolError ||
-      err instanceof SessionError ||
-      err instanceof BrokerError
-    ) {
+    } else if (isUserError(err)) {
       message = err.message;
       detail = err.detail;
       this.context.logger.debug(
@@ -353,4 +349,19 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.context.scheduler.requireResolution(sendEveryMs);
     this.context.scheduler.requireResolution(expectEveryMs);
   }
+}
+
+/**
+ * Errors that describe what the client did wrong (codec, session, broker,
+ * selector): each carries a stable `code` and a `detail` for the ERROR body.
+ */
+function isUserError(err: unknown): err is Error & { code: string; detail: string } {
+  if (err instanceof ProtocolError || err instanceof SessionError || err instanceof BrokerError) {
+    return true;
+  }
+  return (
+    err instanceof Error &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    typeof (err as { detail?: unknown }).detail === 'string'
+  );
 }

@@ -221,6 +221,42 @@ describe('Queue', () => {
     expect(consumer.got[1]!.redeliveries).toBe(1);
   });
 
+  it('passes over a message no selector matches and delivers the ones behind it', () => {
+    const { queue } = makeQueue('selectors');
+    const red = consumerOn(queue, 'red');
+    red.subscription.selector = (h) => h.color === 'red';
+    const blue = entry({ color: 'blue' });
+    const redOne = entry({ color: 'red' });
+    queue.enqueue(blue);
+    queue.enqueue(redOne);
+    expect(red.consumer.got.map((g) => g.seq)).toEqual([redOne.seq]);
+    expect(queue.depth).toBe(1);
+    const any = consumerOn(queue, 'any');
+    expect(any.consumer.got.map((g) => g.seq)).toEqual([blue.seq]);
+  });
+
+  it('gives every message to the exclusive consumer while it lives, then to the others', () => {
+    const { queue } = makeQueue('exclusive');
+    const plain = consumerOn(queue, 'plain');
+    const consumer = new RecordingConsumer('excl');
+    const exclusive = new Subscription({
+      id: 'excl',
+      handle: 2,
+      destination: '/queue/exclusive',
+      ackMode: 'auto',
+      prefetch: 10,
+      consumer,
+    });
+    exclusive.exclusive = true;
+    queue.attach(exclusive);
+    for (let i = 0; i < 4; i++) queue.enqueue(entry());
+    expect(consumer.got).toHaveLength(4);
+    expect(plain.consumer.got).toHaveLength(0);
+    exclusive.close();
+    queue.enqueue(entry());
+    expect(plain.consumer.got).toHaveLength(1);
+  });
+
   it('reports idle once the last consumer leaves an empty queue', () => {
     const { queue, host } = makeQueue('idle');
     const { subscription } = consumerOn(queue, 'x');

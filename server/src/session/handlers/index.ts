@@ -49,13 +49,10 @@ export function dispatchFrame(session: Session, frame: Frame): void {
     );
   }
   const receipt = frame.headers.receipt;
-  handler(session, frame);
-  if (
-    receipt !== undefined &&
-    !connecting &&
-    command !== 'DISCONNECT' &&
-    session.state === 'connected'
-  ) {
-    session.sendReceipt(receipt);
-  }
+  const written = handler(session, frame);
+  if (connecting || command === 'DISCONNECT' || session.state !== 'connected') return;
+  // A RECEIPT means the effect is done: with a durable store, that includes every write issued so far.
+  const wait = written ?? (receipt === undefined ? null : session.context.broker.writeBarrier());
+  if (wait !== null && wait !== undefined) session.awaitWrite(wait, receipt);
+  else if (receipt !== undefined) session.sendReceipt(receipt);
 }

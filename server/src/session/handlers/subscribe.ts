@@ -1,4 +1,5 @@
 import type { HistoryRequest } from '../../broker/history.js';
+import { compileSelector } from '../../broker/selector/index.js';
 import { type AckMode, Subscription } from '../../broker/subscription.js';
 import { escapeHeader } from '../../protocol/escape.js';
 import type { Frame, FrameHeaders } from '../../protocol/frame.js';
@@ -55,10 +56,20 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
     consumer: session,
   });
   subscription.wirePrefix = `subscription:${escapeHeader(id, session.version)}\n`;
+  const selector = headers.selector;
+  // An empty selector is no selector (JMS).
+  if (selector !== undefined && selector.trim() !== '')
+    subscription.selector = compileSelector(selector);
+  subscription.exclusive = headers['activemq.exclusive'] === 'true';
+  subscription.noLocal = headers['activemq.noLocal'] === 'true';
   session.subscriptions.set(id, subscription);
   session.subscriptionsByHandle.set(subscription.handle, subscription);
   const broker = session.context.broker;
   try {
+    if (headers.browser === 'true') {
+      browseQueue(session, subscription);
+      return null;
+    }
     if (durable === null) {
       broker.subscribe(subscription, history);
       return null;
@@ -97,4 +108,23 @@ function parsePrefetch(headers: FrameHeaders, fallback: number): number {
     return value;
   }
   return fallback;
+}
+
+/**
+ * ActiveMQ queue browsing: `browser:true` sends the queue's current messages
+ * without consuming them, then a MESSAGE with `browser:end`. The
+ * subscription stays registered (so UNSUBSCRIBE works) but receives nothing more.
+ */
+function browseQueue(session: Session, subscription: Subscription): void {
+  const entries = session.context.broker.browse(subscription.destination);
+  for (const entry of entries) {
+    if (subscription.selector !== null && !subscription.selector(entry.message.headers)) continue;
+    session.deliver(subscription, entry.message, 0, entry.deliveries, false);
+  }
+  session.sendFrame('MESSAGE', [
+    ['subscription', subscription.id],
+    ['destination', subscription.destination],
+    ['message-id', `browser-end-${subscription.handle}`],
+    ['browser', 'end'],
+  ]);
 }

@@ -1,0 +1,60 @@
+import type { Message, QueueEntry } from './message.js';
+import type { MessageSource, Subscription } from './subscription.js';
+import { SubscriptionTrie } from './subscription-trie.js';
+
+/**
+ * Every live topic subscription, literal or wildcard, in one trie keyed by
+ * topic name: a publish looks its subscribers up once (cached per name), it
+ * never scans all subscriptions. Topic subscriptions keep no copy to
+ * redeliver, so ACK settles nothing and NACK drops (as ActiveMQ does).
+ */
+export class TopicRouter implements MessageSource {
+  private readonly trie = new SubscriptionTrie<Subscription>();
+  /** The trie key each subscription was added under. */
+  private readonly names = new Map<Subscription, string>();
+
+  get size(): number {
+    return this.names.size;
+  }
+
+  /** Start live delivery of topic `name` (a pattern for wildcards) to `subscription`, after `replay`. */
+  attach(subscription: Subscription, name: string, replay: readonly Message[]): void {
+    subscription.source = this;
+    subscription.lenientAcks = true;
+    for (const message of replay) subscription.deliverMessage(message, true);
+    this.trie.add(name, subscription);
+    this.names.set(subscription, name);
+  }
+
+  detach(subscription: Subscription, _unacked: QueueEntry[]): void {
+    const name = this.names.get(subscription);
+    if (name === undefined) return;
+    this.names.delete(subscription);
+    this.trie.remove(name, subscription);
+  }
+
+  /** Deliver `message`, published to topic `name`, to every matching subscriber. Returns how many got it. */
+  route(name: string, message: Message): number {
+    const targets = this.trie.match(name);
+    let delivered = 0;
+    for (let i = 0; i < targets.length; i++) {
+      const subscription = targets[i]!;
+      if (subscription.noLocal && message.origin === subscription.consumer.ownerId) continue;
+      if (subscription.selector !== null && !subscription.selector(message.headers)) continue;
+      subscription.deliverMessage(message, false);
+      delivered++;
+    }
+    return delivered;
+  }
+
+  /** Live subscribers that would receive a message on topic `name`. */
+  subscribersOf(name: string): number {
+    return this.trie.match(name).length;
+  }
+
+  acknowledged(_entries: QueueEntry[]): void {}
+
+  requeue(_entries: QueueEntry[], _reason: string): void {}
+
+  resume(): void {}
+}
