@@ -37,7 +37,21 @@ export interface BrokerConfig {
    * (`/queue/Consumer.A.VirtualTopic.Orders`). An empty topicPrefix turns it off.
    */
   virtualTopics: { topicPrefix: string; consumerQueuePrefix: string };
+  /** RabbitMQ exchanges declared up front (`/exchange/NAME/KEY`); others are declared on first use. */
+  exchanges: { name: string; type: string }[];
+  /** Type of an exchange declared on first use without an `x-exchange-type` header. */
+  defaultExchangeType: string;
+  /**
+   * Defaults that differ between the brokers clients come from: `stompede`
+   * (NACK redelivers up to the limit, then DLQ), `activemq` (NACK sends to the
+   * DLQ at once), `rabbitmq` (NACK requeues unless `requeue:false`; no default
+   * prefetch). A client may choose per connection with CONNECT header `x-compat`.
+   */
+  compat: CompatMode;
 }
+
+export type CompatMode = 'stompede' | 'activemq' | 'rabbitmq';
+export const COMPAT_MODES: readonly CompatMode[] = ['stompede', 'activemq', 'rabbitmq'];
 
 export interface DestinationPolicy {
   /** Deliveries after the first before a message goes to the dead-letter queue; -1 = never (ActiveMQ default 6). */
@@ -147,6 +161,9 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   },
   destinations: [],
   virtualTopics: { topicPrefix: 'VirtualTopic.', consumerQueuePrefix: 'Consumer.*.' },
+  exchanges: [],
+  defaultExchangeType: 'topic',
+  compat: 'stompede',
 };
 
 export class ConfigError extends Error {
@@ -220,6 +237,17 @@ function validate(config: BrokerConfig): void {
   for (const [key, value] of Object.entries(config.limits)) requireInt(`limits.${key}`, value, 1);
   requireInt('queues.defaultPrefetch', config.queues.defaultPrefetch, 1);
   validatePolicy('destinationDefaults', config.destinationDefaults, true);
+  requireOneOf('compat', config.compat, [...COMPAT_MODES]);
+  const exchangeTypes = ['direct', 'fanout', 'topic', 'headers'];
+  requireOneOf('defaultExchangeType', config.defaultExchangeType, exchangeTypes);
+  if (!Array.isArray(config.exchanges))
+    throw new ConfigError('exchanges must be a list of { name, type }');
+  config.exchanges.forEach((exchange, i) => {
+    if (!isPlainObject(exchange) || typeof exchange.name !== 'string' || exchange.name === '') {
+      throw new ConfigError(`exchanges[${i}].name must be a non-empty string`);
+    }
+    requireOneOf(`exchanges[${i}].type`, exchange.type, exchangeTypes);
+  });
   if (typeof config.virtualTopics.topicPrefix !== 'string') {
     throw new ConfigError(
       'virtualTopics.topicPrefix must be a string ("" turns virtual topics off)',

@@ -165,12 +165,12 @@ describe('queues (competing consumers)', () => {
     await pub.publish(dest, '{"a":1}', {
       'content-type': 'application/json',
       'x-custom': '1',
-      'reply-to': '/temp-queue/r',
+      'reply-to': '/queue/replies-r',
     });
     const m = await c.message();
     expect(m.headers['content-type']).toBe('application/json');
     expect(m.headers['x-custom']).toBe('1');
-    expect(m.headers['reply-to']).toBe('/temp-queue/r');
+    expect(m.headers['reply-to']).toBe('/queue/replies-r');
     expect(m.headers.subscription).toBe('qs');
     expect(m.headers['message-id']).toBeTruthy();
     expect(m.bodyText).toBe('{"a":1}');

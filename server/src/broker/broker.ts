@@ -1,17 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { BrokerConfig, DestinationPolicy } from '../config.js';
 import { createHeaders, type FrameHeaders } from '../protocol/frame.js';
-import type { RecoveredState, Store, StoredMessage } from '../store/store.js';
+import type { RecoveredState, Store } from '../store/store.js';
+import { deadLetterHeaders, deadLetterQueueName } from './dead-letter.js';
 import { resolveDestination } from './destination.js';
 import { DurableSubscriptions } from './durable.js';
 import { BrokerError } from './errors.js';
+import { ExchangeRegistry } from './exchanges.js';
 import { type HistoryRequest, retains, selectAcross, TopicHistory } from './history.js';
 import { createMessage, type Message, type MessageOptions, QueueEntry } from './message.js';
 import { isWildcard, matchesPattern } from './pattern.js';
-import { Queue, type QueueHost } from './queue.js';
+import { type DeadLetterReason, NO_QUEUE_ARGUMENTS, Queue, type QueueHost } from './queue.js';
+import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
+import { messageFromStore, storedForm } from './stored-form.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
+import { TempDestinations } from './temp-destinations.js';
 import { TopicRouter } from './topic-router.js';
 import { VirtualTopics } from './virtual-topics.js';
 
@@ -44,8 +49,11 @@ export class Broker implements QueueHost {
   private readonly virtualTopics: VirtualTopics;
   /** Wildcard queue subscriptions, so queues created later join them. */
   private readonly queueWildcards = new SubscriptionTrie<QueueFanIn>();
-  /** Temp queues by owner, so they vanish with their connection. */
-  private readonly tempQueuesByOwner = new Map<string, Set<string>>();
+  /** Connection-private temp queues and topics, and the reply names others reach them by. */
+  private readonly temps: TempDestinations;
+  /** Temp topics live in their own router so no wildcard on ordinary topics can see them. */
+  private readonly tempTopics = new TopicRouter();
+  private readonly exchanges: ExchangeRegistry;
   private readonly clientIds = new Map<string, string>();
   readonly durables: DurableSubscriptions;
   private readonly idPrefix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -62,6 +70,8 @@ export class Broker implements QueueHost {
     this.config = config;
     this.store = store;
     this.durables = new DurableSubscriptions(this, store);
+    this.temps = new TempDestinations(this, (destination) => this.policyFor(destination));
+    this.exchanges = new ExchangeRegistry(config.exchanges, config.defaultExchangeType);
     this.virtualTopics = new VirtualTopics(
       config.virtualTopics.topicPrefix,
       config.virtualTopics.consumerQueuePrefix,
@@ -146,11 +156,30 @@ export class Broker implements QueueHost {
     const message = createMessage(id, this.nextSeq++, headers, body, options);
     message.origin = ownerId;
     this.published++;
-    if (resolved.kind === 'topic') return this.publishToTopic(resolved.name, message);
-    const queue =
-      resolved.kind === 'queue'
-        ? this.queue(resolved.name, destination)
-        : this.tempQueue(ownerId, resolved.name, destination);
+    let queue: Queue | null;
+    switch (resolved.kind) {
+      case 'topic':
+        return this.publishToTopic(resolved.name, message);
+      case 'temp-topic':
+        this.tempTopics.route(this.temps.topicKey(ownerId, resolved.name), message);
+        return null;
+      case 'reply-topic':
+        if (this.temps.replyTopicAlive(resolved.name))
+          this.tempTopics.route(resolved.name, message);
+        return null;
+      case 'exchange':
+        return this.publishToExchange(resolved.name, resolved.key, message);
+      case 'queue':
+        queue = this.queue(resolved.name, destination);
+        break;
+      case 'temp-queue':
+        queue = this.temps.queue(ownerId, resolved.name);
+        break;
+      case 'reply-queue':
+        queue = this.temps.replyQueue(resolved.name);
+        if (queue === null) return null;
+        break;
+    }
     if (options.expires !== 0 && options.expires <= options.timestamp) {
       // Expired on arrival: never delivered, but it still goes where expired messages go.
       this.deadLetter(queue, new QueueEntry(message), 'expired');
@@ -158,6 +187,17 @@ export class Broker implements QueueHost {
       return null;
     }
     return queue.enqueue(new QueueEntry(message));
+  }
+
+  /** RabbitMQ exchange: a copy to every queue the exchange's bindings select. */
+  private publishToExchange(name: string, key: string, message: Message): Promise<void> | null {
+    const exchange = this.exchanges.declare(name, message.headers['x-exchange-type']);
+    const writes: Promise<void>[] = [];
+    for (const queue of exchange.route(key, message.headers)) {
+      const written = queue.enqueue(new QueueEntry(message));
+      if (written !== null) writes.push(written);
+    }
+    return writes.length === 0 ? null : Promise.all(writes).then(() => {});
   }
 
   private publishToTopic(name: string, message: Message): Promise<void> | null {
@@ -223,7 +263,11 @@ export class Broker implements QueueHost {
    * history it asked for. Wildcards (`*`, `>`) select every matching topic,
    * or every matching queue, including ones created later.
    */
-  subscribe(subscription: Subscription, history: HistoryRequest | null): void {
+  subscribe(
+    subscription: Subscription,
+    history: HistoryRequest | null,
+    headers: FrameHeaders,
+  ): void {
     const destination = subscription.destination;
     const resolved = resolveDestination(destination);
     const wildcard = isWildcard(destination);
@@ -246,21 +290,85 @@ export class Broker implements QueueHost {
       this.router.attach(subscription, resolved.name, replay);
       return;
     }
-    if (resolved.kind === 'queue' && wildcard) {
-      const fanIn = new QueueFanIn(subscription, (f) =>
-        this.queueWildcards.remove(resolved.name, f),
-      );
-      this.queueWildcards.add(resolved.name, fanIn);
-      for (const [name, queue] of this.queues) {
-        if (!name.startsWith('\u0000') && matchesPattern(resolved.name, name)) fanIn.add(queue);
-      }
-      return;
+    const ownerId = subscription.consumer.ownerId;
+    switch (resolved.kind) {
+      case 'temp-topic':
+        this.tempTopics.attach(subscription, this.temps.topicKey(ownerId, resolved.name), []);
+        return;
+      case 'reply-queue':
+      case 'reply-topic':
+        throw new BrokerError(
+          'invalid-destination',
+          `cannot subscribe to ${destination.slice(0, 80)}`,
+          'Reply destinations only take SENDs: their owner receives on the /temp-queue/ or /temp-topic/ it named in reply-to.',
+        );
+      case 'exchange':
+        this.subscribeToExchange(subscription, resolved.name, resolved.key, headers);
+        return;
+      case 'temp-queue':
+        this.temps.queue(ownerId, resolved.name).attach(subscription);
+        return;
+      case 'queue':
+        if (wildcard) {
+          this.subscribeToQueues(subscription, resolved.name);
+          return;
+        }
+        this.declare(this.queue(resolved.name, destination), headers).attach(subscription);
+        return;
     }
-    const queue =
-      resolved.kind === 'queue'
-        ? this.queue(resolved.name, destination)
-        : this.tempQueue(subscription.consumer.ownerId, resolved.name, destination);
+  }
+
+  /** A wildcard queue subscription: every matching queue, now and later. */
+  private subscribeToQueues(subscription: Subscription, pattern: string): void {
+    const fanIn = new QueueFanIn(subscription, (f) => this.queueWildcards.remove(pattern, f));
+    this.queueWildcards.add(pattern, fanIn);
+    for (const [name, queue] of this.queues) {
+      if (!name.startsWith('\u0000') && matchesPattern(pattern, name)) fanIn.add(queue);
+    }
+  }
+
+  /**
+   * RabbitMQ: SUBSCRIBE to `/exchange/NAME/PATTERN` binds a queue to the
+   * exchange — a private one that goes with the subscription, or the named
+   * `x-queue-name` one, which keeps collecting while its subscriber is away.
+   */
+  private subscribeToExchange(
+    subscription: Subscription,
+    name: string,
+    pattern: string,
+    headers: FrameHeaders,
+  ): void {
+    const exchange = this.exchanges.declare(name, headers['x-exchange-type']);
+    const queueName = headers['x-queue-name'];
+    let queue: Queue;
+    if (queueName !== undefined && queueName !== '') {
+      queue = this.queue(queueName, `/queue/${queueName}`);
+    } else {
+      const key = `\u0000exchange\u0000${subscription.consumer.ownerId}\u0000${subscription.handle}`;
+      queue = new Queue(
+        key,
+        subscription.destination,
+        this.policyFor(subscription.destination),
+        this,
+      );
+      queue.autoDelete = true;
+      this.queues.set(key, queue);
+    }
+    this.declare(queue, headers);
+    this.exchanges.bind(exchange, queue, pattern, bindingArguments(headers));
     queue.attach(subscription);
+  }
+
+  /** Apply RabbitMQ queue arguments from a SUBSCRIBE the first time a queue is declared with any. */
+  private declare(queue: Queue, headers: FrameHeaders): Queue {
+    const args = queueArguments(headers);
+    if (args !== null && queue.args === NO_QUEUE_ARGUMENTS) queue.args = args;
+    return queue;
+  }
+
+  /** The opaque name a `reply-to:/temp-queue/NAME` (or /temp-topic/) of this connection is rewritten to. */
+  replyDestination(ownerId: string, replyTo: string): string | null {
+    return this.temps.replyDestination(ownerId, replyTo);
   }
 
   /**
@@ -325,15 +433,10 @@ export class Broker implements QueueHost {
 
   /** The connection `consumer.ownerId` is gone: its temp queues and client-id go with it. */
   releaseOwner(consumer: Consumer, clientId: string): void {
-    if (clientId !== '' && this.clientIds.get(clientId) === consumer.ownerId)
+    if (clientId !== '' && this.clientIds.get(clientId) === consumer.ownerId) {
       this.clientIds.delete(clientId);
-    const keys = this.tempQueuesByOwner.get(consumer.ownerId);
-    if (keys === undefined) return;
-    this.tempQueuesByOwner.delete(consumer.ownerId);
-    for (const key of keys) {
-      this.queues.get(key)?.delete();
-      this.queues.delete(key);
     }
+    this.temps.release(consumer.ownerId);
   }
 
   /**
@@ -383,40 +486,54 @@ export class Broker implements QueueHost {
   }
 
   /**
-   * Move a message that cannot be delivered to the policy's dead-letter (or
-   * expiry) queue, recording where it came from and why. Without one it is
-   * dropped and counted.
+   * Move a message that cannot be delivered to its queue's dead-letter
+   * exchange (RabbitMQ `x-dead-letter-exchange`) or the policy's dead-letter
+   * (or expiry) queue, recording where it came from and why. Without either
+   * it is dropped and counted.
    */
-  deadLetter(queue: Queue, entry: QueueEntry, reason: 'max-redeliveries' | 'expired'): void {
-    const template =
-      reason === 'expired' ? queue.policy.expiredQueue : queue.policy.deadLetterQueue;
+  deadLetter(queue: Queue, entry: QueueEntry, reason: DeadLetterReason): void {
     if (reason === 'expired') this.expired++;
     else this.deadLettered++;
-    if (template !== '') {
-      const name = template.replaceAll('{name}', queue.destination.replace(/^\/[^/]+\//, ''));
-      const original = entry.message;
-      const headers = createHeaders();
-      for (const [key, value] of Object.entries(original.headers)) headers[key] = value;
-      delete headers.expires;
-      headers['x-original-destination'] = queue.destination;
-      headers['x-dead-letter-reason'] = reason;
-      headers['x-delivery-count'] = String(entry.deliveries);
-      if (entry.lastFailure !== '') headers['x-last-failure'] = entry.lastFailure;
-      headers.destination = `/queue/${name}`;
-      const copy = createMessage(original.id, this.nextSeq++, headers, original.body, {
+    const original = entry.message;
+    const copyOf = (headers: FrameHeaders): Message =>
+      createMessage(original.id, this.nextSeq++, headers, original.body, {
         persistent: original.persistent,
         priority: original.priority,
         expires: 0,
         timestamp: original.timestamp,
       });
-      void this.queue(name, `/queue/${name}`)
-        .enqueue(new QueueEntry(copy))
-        ?.catch(() => {});
+    const dlx = queue.args.deadLetterExchange;
+    if (dlx !== '') {
+      const key = queue.args.deadLetterRoutingKey || routingKeyOf(original.headers.destination);
+      const headers = deadLetterHeaders(queue, entry, reason);
+      headers.destination = key === '' ? `/exchange/${dlx}` : `/exchange/${dlx}/${key}`;
+      const exchange = this.exchanges.declare(dlx, undefined);
+      const message = copyOf(headers);
+      for (const target of exchange.route(key, headers)) {
+        target.enqueue(new QueueEntry(message))?.catch(() => {});
+      }
+    } else {
+      const template =
+        reason === 'expired' ? queue.policy.expiredQueue : queue.policy.deadLetterQueue;
+      if (template !== '') {
+        const name = deadLetterQueueName(template, queue);
+        const headers = deadLetterHeaders(queue, entry, reason);
+        headers.destination = `/queue/${name}`;
+        this.queue(name, `/queue/${name}`)
+          .enqueue(new QueueEntry(copyOf(headers)))
+          ?.catch(() => {});
+      }
     }
     if (entry.persisted) {
       entry.persisted = false;
       this.unpersist(queue, entry);
     }
+  }
+
+  autoDelete(queue: Queue): void {
+    this.exchanges.unbindAll(queue);
+    queue.delete();
+    if (this.queues.get(queue.name) === queue) this.queues.delete(queue.name);
   }
 
   idle(queue: Queue): void {
@@ -517,23 +634,6 @@ export class Broker implements QueueHost {
     return queue;
   }
 
-  /** Temp queue names are per connection: the same name from two connections is two queues. */
-  private tempQueue(ownerId: string, name: string, destination: string): Queue {
-    const key = `\u0000temp\u0000${ownerId}\u0000${name}`;
-    let queue = this.queues.get(key);
-    if (queue === undefined) {
-      queue = new Queue(key, destination, this.policyFor(destination), this);
-      this.queues.set(key, queue);
-      let keys = this.tempQueuesByOwner.get(ownerId);
-      if (keys === undefined) {
-        keys = new Set();
-        this.tempQueuesByOwner.set(ownerId, keys);
-      }
-      keys.add(key);
-    }
-    return queue;
-  }
-
   /** The retained history of topic `name`, created on first use when its policy keeps some; else null. */
   private history(name: string, destination: string): TopicHistory | null {
     const existing = this.histories.get(name);
@@ -570,27 +670,12 @@ function storeNameOf(queue: Queue): string | null {
   return QUEUE_PREFIX + queue.name;
 }
 
-function storedForm(message: Message): StoredMessage {
-  return {
-    seq: message.seq,
-    id: message.id,
-    headers: message.headers,
-    body: message.body,
-    priority: message.priority,
-    expires: message.expires,
-    timestamp: message.timestamp,
-  };
-}
-
-function messageFromStore(stored: StoredMessage): Message {
-  const headers = createHeaders();
-  for (const [key, value] of Object.entries(stored.headers)) headers[key] = value;
-  return createMessage(stored.id, stored.seq, headers, Buffer.from(stored.body), {
-    persistent: true,
-    priority: stored.priority,
-    expires: stored.expires,
-    timestamp: stored.timestamp,
-  });
-}
-
 export { BrokerError };
+
+/** The routing key a message was sent with, when it went through an exchange ('' otherwise). */
+function routingKeyOf(destination: string | undefined): string {
+  if (destination === undefined || !destination.startsWith('/exchange/')) return '';
+  const rest = destination.slice(10);
+  const slash = rest.indexOf('/');
+  return slash < 0 ? '' : rest.slice(slash + 1);
+}

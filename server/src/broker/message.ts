@@ -98,8 +98,12 @@ export class QueueEntry {
   /** The queue holding it (a wildcard subscription consumes from several and routes acks back by this). */
   owner: object | null = null;
 
+  /** When it expires here, ms since the epoch (0 = never): the message's own expiry, or sooner under a queue TTL. */
+  expiresAt: number;
+
   constructor(message: Message, deliveries = 0) {
     this.message = message;
+    this.expiresAt = message.expires;
     this.deliveries = deliveries;
     this.stored = true;
     this.persisted = false;

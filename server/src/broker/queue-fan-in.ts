@@ -33,6 +33,10 @@ export class QueueFanIn implements MessageSource {
     for (const [queue, list] of byQueue(entries)) queue.requeue(list, reason);
   }
 
+  reject(entries: QueueEntry[]): void {
+    for (const [queue, list] of byQueue(entries)) queue.reject(list);
+  }
+
   resume(): void {
     for (const queue of this.queues) queue.dispatch();
   }

@@ -9,11 +9,34 @@ export interface QueueHost {
   persist(queue: Queue, entry: QueueEntry): Promise<void> | null;
   /** Remove the durable copy of a settled entry (fire and forget: a lost removal means a redelivery, never a loss). */
   unpersist(queue: Queue, entry: QueueEntry): void;
-  /** An entry leaves the queue unsettled: past its redelivery limit, or expired. */
-  deadLetter(queue: Queue, entry: QueueEntry, reason: 'max-redeliveries' | 'expired'): void;
+  /** An entry leaves the queue unsettled: past its redelivery limit, expired, rejected, or over the length limit. */
+  deadLetter(queue: Queue, entry: QueueEntry, reason: DeadLetterReason): void;
+  /** An auto-delete queue lost its last consumer: unbind and drop it. */
+  autoDelete(queue: Queue): void;
   /** Empty and without consumers: the owner may forget it. */
   idle(queue: Queue): void;
 }
+
+export type DeadLetterReason = 'max-redeliveries' | 'expired' | 'rejected' | 'maxlen';
+
+/** RabbitMQ queue arguments (`x-message-ttl`, …), fixed when the queue is first declared. */
+export interface QueueArguments {
+  /** Messages expire this long after they enter the queue, ms (0 = no TTL). */
+  messageTtlMs: number;
+  /** Most ready messages; the oldest is dropped (dead-lettered) beyond it (0 = no limit). */
+  maxLength: number;
+  /** Exchange dead-lettered messages go to ('' = the policy's dead-letter queue). */
+  deadLetterExchange: string;
+  /** Routing key for them ('' = keep their own). */
+  deadLetterRoutingKey: string;
+}
+
+export const NO_QUEUE_ARGUMENTS: QueueArguments = {
+  messageTtlMs: 0,
+  maxLength: 0,
+  deadLetterExchange: '',
+  deadLetterRoutingKey: '',
+};
 
 const PRIORITIES = 10;
 /**
@@ -57,6 +80,10 @@ export class Queue implements MessageSource {
   private dispatching = false;
   private dispatchAgain = false;
   private deleted = false;
+  /** RabbitMQ queue arguments; set once, at first declaration. */
+  args: QueueArguments = NO_QUEUE_ARGUMENTS;
+  /** Deleted when its last consumer leaves (the private queue behind an exchange subscription). */
+  autoDelete = false;
 
   enqueued = 0;
   dequeued = 0;
@@ -92,8 +119,14 @@ export class Queue implements MessageSource {
    */
   enqueue(entry: QueueEntry): Promise<void> | null {
     this.enqueued++;
+    const ttl = this.args.messageTtlMs;
+    if (ttl > 0) {
+      const deadline = entry.message.timestamp + ttl;
+      if (entry.expiresAt === 0 || deadline < entry.expiresAt) entry.expiresAt = deadline;
+    }
     const stored = this.host.persist(this, entry);
     this.pushReady(entry);
+    if (this.args.maxLength > 0) this.enforceMaxLength();
     if (stored === null) {
       this.dispatch();
       return null;
@@ -148,8 +181,38 @@ export class Queue implements MessageSource {
       this.electExclusive();
     }
     for (const [group, owner] of this.groups) if (owner === subscription) this.groups.delete(group);
+    if (this.autoDelete && this.consumers.length === 0) {
+      this.host.autoDelete(this);
+      return;
+    }
     if (unacked.length > 0) this.requeue(unacked, 'consumer-closed');
     else this.checkIdle();
+  }
+
+  /** Refused for good (NACK without requeue): dead-letter at once. */
+  reject(entries: QueueEntry[]): void {
+    for (const entry of entries) {
+      entry.lastFailure = 'rejected';
+      this.deadLettered++;
+      this.host.deadLetter(this, entry, 'rejected');
+    }
+    this.checkIdle();
+  }
+
+  /** RabbitMQ's `x-max-length` with its default overflow: drop (dead-letter) the oldest. */
+  private enforceMaxLength(): void {
+    while (this.readyCount > this.args.maxLength) {
+      let oldest: MessageDeque | undefined;
+      for (const deque of this.ready) {
+        const head = deque.peek();
+        if (head !== undefined && (oldest === undefined || head.seq < oldest.peek()!.seq))
+          oldest = deque;
+      }
+      if (oldest === undefined) return;
+      const entry = this.takeReady(oldest, 0);
+      this.deadLettered++;
+      this.host.deadLetter(this, entry, 'maxlen');
+    }
   }
 
   acknowledged(entries: QueueEntry[]): void {
@@ -266,7 +329,7 @@ export class Queue implements MessageSource {
         const entry = deque.at(index)!;
         // Order is kept: nothing after an uncommitted persistent message goes out before it.
         if (!entry.stored) return;
-        const expires = entry.message.expires;
+        const expires = entry.expiresAt;
         if (expires !== 0) {
           if (now === 0) now = Date.now();
           if (expires <= now) {

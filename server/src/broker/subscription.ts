@@ -31,6 +31,8 @@ export interface MessageSource {
   acknowledged(entries: QueueEntry[]): void;
   /** These deliveries failed (NACK): back for redelivery in original order, or to the dead-letter queue. */
   requeue(entries: QueueEntry[], reason: string): void;
+  /** These deliveries are refused for good (NACK without requeue): straight to the dead-letter destination. */
+  reject(entries: QueueEntry[]): void;
   /** The subscription may take more messages now (credit or buffer space came back). */
   resume(): void;
   /** The subscription is gone; `unacked` (its deliveries in flight) go back for redelivery. */
@@ -164,9 +166,12 @@ export class Subscription {
     }
   }
 
-  nack(tag: number): void {
+  /** NACK: redeliver (`requeue`), or dead-letter at once (ActiveMQ's NACK, RabbitMQ's `requeue:false`). */
+  nack(tag: number, requeue = true): void {
     const settled = this.settle(tag);
-    if (settled.length > 0 && this.source !== null) this.source.requeue(settled, 'nack');
+    if (settled.length === 0 || this.source === null) return;
+    if (requeue) this.source.requeue(settled, 'nack');
+    else this.source.reject(settled);
   }
 
   /** The consumer can take messages again (its connection drained). */

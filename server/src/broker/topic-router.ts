@@ -56,5 +56,7 @@ export class TopicRouter implements MessageSource {
 
   requeue(_entries: QueueEntry[], _reason: string): void {}
 
+  reject(_entries: QueueEntry[]): void {}
+
   resume(): void {}
 }

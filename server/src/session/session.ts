@@ -2,7 +2,7 @@ import type { Broker } from '../broker/broker.js';
 import { BrokerError } from '../broker/errors.js';
 import { type Message, sharedHeaderLines } from '../broker/message.js';
 import type { Consumer, Subscription } from '../broker/subscription.js';
-import type { BrokerConfig } from '../config.js';
+import type { BrokerConfig, CompatMode } from '../config.js';
 import type { Logger } from '../logger.js';
 import { encodeFrame, encodeMessage, HEARTBEAT_EOL } from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -44,6 +44,13 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   version: StompVersion = '1.0';
   login = '';
   clientId = '';
+  /** Which broker's defaults this connection expects (config `compat`, or CONNECT `x-compat`). */
+  compat: CompatMode;
+  /**
+   * RabbitMQ-style automatic subscriptions to `/temp-queue/NAME`, made when a
+   * SEND names it in `reply-to` before any SUBSCRIBE does; keyed by destination.
+   */
+  readonly autoSubscriptions = new Map<string, Subscription>();
   readonly subscriptions = new Map<string, Subscription>();
   readonly subscriptionsByHandle = new Map<number, Subscription>();
   readonly transactions = new Map<string, Transaction>();
@@ -68,6 +75,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.connection = connection;
     this.context = context;
     this.id = context.newSessionId();
+    this.compat = context.config.compat;
     const limits = context.config.limits;
     this.parser = new FrameParser((frame) => this.onFrame(frame), {
       maxFrameSize: limits.maxFrameSize,

@@ -16,6 +16,8 @@ export interface PendingSettle {
   kind: 'ack' | 'nack';
   subscription: Subscription;
   tag: number;
+  /** NACK only: redeliver (true) or dead-letter at once (false). */
+  requeue: boolean;
 }
 
 export type PendingWork = PendingSend | PendingSettle;

@@ -7,13 +7,23 @@ describe('resolveDestination', () => {
     ['/topic/prices', 'topic', 'prices'],
     ['/queue/orders', 'queue', 'orders'],
     ['/temp-queue/replies', 'temp-queue', 'replies'],
+    ['/temp-topic/events', 'temp-topic', 'events'],
     ['/amq/queue/orders', 'queue', 'orders'],
     ['/exchange/amq.topic/prices.eu', 'topic', 'prices.eu'],
+    ['/reply-queue/abc.replies', 'reply-queue', 'abc.replies'],
   ])('resolves %s to %s %s', (destination, kind, name) => {
-    expect(resolveDestination(destination)).toEqual({ kind, name });
+    expect(resolveDestination(destination)).toEqual({ kind, name, key: '' });
   });
 
-  it.each(['orders', '/foo/bar', '/topic/', '/queue/', '/exchange/logs/x'])(
+  it.each([
+    ['/exchange/logs', 'logs', ''],
+    ['/exchange/topic_logs/kern.*', 'topic_logs', 'kern.*'],
+    ['/exchange/x/a/b', 'x', 'a/b'],
+  ])('resolves the RabbitMQ exchange form %s', (destination, name, key) => {
+    expect(resolveDestination(destination)).toEqual({ kind: 'exchange', name, key });
+  });
+
+  it.each(['orders', '/foo/bar', '/topic/', '/queue/', '/exchange/', '/exchange//k'])(
     'refuses %s with a readable error',
     (d) => {
       let error: unknown;
@@ -23,7 +33,7 @@ describe('resolveDestination', () => {
         error = err;
       }
       expect(error).toBeInstanceOf(BrokerError);
-      expect((error as BrokerError).detail).toMatch(/\/topic\/NAME/);
+      expect((error as BrokerError).detail).toMatch(/\/topic\/NAME|\/exchange\/NAME/);
     },
   );
 });

@@ -12,11 +12,15 @@ export function handleAck(session: Session, frame: Frame): void {
   if (target === null) return;
   const transactionId = frame.headers.transaction;
   if (transactionId !== undefined) {
-    requireTransaction(session, transactionId, frame.command).work.push({ kind, ...target });
+    requireTransaction(session, transactionId, frame.command).work.push({
+      kind,
+      ...target,
+      requeue: nackRequeues(session, frame),
+    });
     return;
   }
   if (kind === 'ack') target.subscription.ack(target.tag);
-  else target.subscription.nack(target.tag);
+  else target.subscription.nack(target.tag, nackRequeues(session, frame));
 }
 
 interface Delivery {
@@ -90,4 +94,15 @@ function unknownAck(command: string, id: string): BrokerError {
     `${command} named '${id.slice(0, 80)}', which is not a message awaiting acknowledgement on this connection ` +
       '(already acknowledged, or never delivered here). Acknowledge each delivery once, using its ack header.',
   );
+}
+
+/**
+ * Whether a NACK redelivers. ActiveMQ sends a NACKed message to the DLQ at
+ * once; RabbitMQ requeues unless `requeue:false`; Stompede redelivers up to
+ * the redelivery limit, and honours `requeue:false` too.
+ */
+function nackRequeues(session: Session, frame: Frame): boolean {
+  if (frame.command !== 'NACK') return true;
+  if (session.compat === 'activemq') return false;
+  return frame.headers.requeue !== 'false';
 }

@@ -1,3 +1,4 @@
+import { COMPAT_MODES, type CompatMode } from '../../config.js';
 import type { Frame, StompVersion } from '../../protocol/frame.js';
 import { SUPPORTED_VERSIONS } from '../../protocol/frame.js';
 import { SessionError } from '../errors.js';
@@ -20,6 +21,17 @@ export function handleConnect(session: Session, frame: Frame): void {
   const clientId = frame.headers['client-id'] ?? '';
   if (clientId !== '') session.context.broker.claimClientId(clientId, session.ownerId);
   session.clientId = clientId;
+  const compat = frame.headers['x-compat'];
+  if (compat !== undefined) {
+    if (!(COMPAT_MODES as readonly string[]).includes(compat)) {
+      throw new SessionError(
+        'invalid-header',
+        `unknown x-compat mode: ${compat.slice(0, 40)}`,
+        `x-compat chooses the defaults this connection expects: one of ${COMPAT_MODES.join(', ')}.`,
+      );
+    }
+    session.compat = compat as CompatMode;
+  }
 
   const hb = session.context.config.heartbeat;
   const agreed = negotiateHeartBeat(clientBeat, hb.sendMs, hb.receiveMs);

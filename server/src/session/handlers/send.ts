@@ -2,6 +2,7 @@ import { messageOptions } from '../../broker/message-options.js';
 import type { Frame } from '../../protocol/frame.js';
 import { missingHeader } from '../errors.js';
 import type { Session } from '../session.js';
+import { rewriteReplyTo } from './reply-to.js';
 import { requireTransaction } from './transaction.js';
 
 /**
@@ -29,6 +30,7 @@ export function handleSend(session: Session, frame: Frame): Promise<void> | null
   for (const name of FRAME_ONLY_HEADERS) delete headers[name];
   const broker = session.context.broker;
   const options = messageOptions(headers, Date.now());
+  rewriteReplyTo(session, headers);
   if (transactionId !== undefined) {
     const transaction = requireTransaction(session, transactionId, 'SEND');
     broker.validateDestination(destination);

@@ -27,6 +27,14 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
       throw missingHeader('SUBSCRIBE', 'id', ' (required since STOMP 1.1)');
     id = destination;
   }
+  // An explicit SUBSCRIBE takes over from an automatic reply-to subscription on the same temp queue.
+  const automatic = session.autoSubscriptions.get(destination);
+  if (automatic !== undefined) {
+    session.autoSubscriptions.delete(destination);
+    session.subscriptions.delete(automatic.id);
+    session.subscriptionsByHandle.delete(automatic.handle);
+    automatic.close();
+  }
   if (session.subscriptions.has(id)) {
     throw new SessionError(
       'invalid-header',
@@ -44,7 +52,12 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
     );
   }
   const ackMode = parseAckMode(headers.ack);
-  const prefetch = parsePrefetch(headers, session.context.config.queues.defaultPrefetch);
+  // RabbitMQ sets no prefetch unless asked; ActiveMQ and Stompede default to queues.defaultPrefetch.
+  const defaultPrefetch =
+    session.compat === 'rabbitmq'
+      ? Number.POSITIVE_INFINITY
+      : session.context.config.queues.defaultPrefetch;
+  const prefetch = parsePrefetch(headers, defaultPrefetch);
   const history: HistoryRequest | null = parseHistoryRequest(headers);
   const durable = durableName(session, headers, id);
   const subscription = new Subscription({
@@ -71,7 +84,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
       return null;
     }
     if (durable === null) {
-      broker.subscribe(subscription, history);
+      broker.subscribe(subscription, history, headers);
       return null;
     }
     return broker.subscribeDurable(durable.key, session.clientId, durable.name, subscription);
