@@ -8,7 +8,7 @@ import {
   layerConfigs,
   readConfigFile,
 } from './config.js';
-import { createBroker } from './index.js';
+import { CliError, registerClientCommands } from './cli/index.js';
 import { VERSION } from './version.js';
 
 interface ServeFlags {
@@ -56,6 +56,8 @@ function configFor(flags: ServeFlags): DeepPartial<BrokerConfig> {
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
+  // Loaded here so the client verbs (tail, publish, subscribe) start without the broker.
+  const { createBroker } = await import('./index.js');
   const broker = createBroker(configFor(flags));
   const addresses = await broker.listen();
   const lines = [
@@ -134,7 +136,13 @@ program
   .option('--demo-dir <dir>', 'static files served at / (STOMPEDE_DEMO_DIR)')
   .action(serve);
 
+registerClientCommands(program);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliError) {
+    process.stderr.write(`stompede: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
   if (err instanceof ConfigError) {
     process.stderr.write(`stompede: ${err.message}\n`);
     process.exit(2);

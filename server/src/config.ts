@@ -48,6 +48,13 @@ export interface BrokerConfig {
    * prefetch). A client may choose per connection with CONNECT header `x-compat`.
    */
   compat: CompatMode;
+  /**
+   * Session resumption: a client whose connection dropped may reconnect with
+   * CONNECT `x-resume:<token>` within windowMs and carry on (subscriptions,
+   * unacked messages, missed messages). While it is away its messages are
+   * held up to these bounds; past them, or past the window, it is released.
+   */
+  resume: { windowMs: number; maxBufferedMessages: number; maxBufferedBytes: number };
 }
 
 export type CompatMode = 'stompede' | 'activemq' | 'rabbitmq';
@@ -164,6 +171,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   exchanges: [],
   defaultExchangeType: 'topic',
   compat: 'stompede',
+  resume: { windowMs: 30_000, maxBufferedMessages: 1000, maxBufferedBytes: 1024 * 1024 },
 };
 
 export class ConfigError extends Error {
@@ -238,6 +246,9 @@ function validate(config: BrokerConfig): void {
   requireInt('queues.defaultPrefetch', config.queues.defaultPrefetch, 1);
   validatePolicy('destinationDefaults', config.destinationDefaults, true);
   requireOneOf('compat', config.compat, [...COMPAT_MODES]);
+  requireInt('resume.windowMs', config.resume.windowMs, 0);
+  requireInt('resume.maxBufferedMessages', config.resume.maxBufferedMessages, 1);
+  requireInt('resume.maxBufferedBytes', config.resume.maxBufferedBytes, 1);
   const exchangeTypes = ['direct', 'fanout', 'topic', 'headers'];
   requireOneOf('defaultExchangeType', config.defaultExchangeType, exchangeTypes);
   if (!Array.isArray(config.exchanges))

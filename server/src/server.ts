@@ -44,6 +44,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   private lock: DataDirLock | null = null;
   private readonly scheduler = new HeartbeatScheduler();
   private readonly sessions = new Set<Session>();
+  /** Dropped sessions waiting for their clients to resume them, by resume token. */
+  private readonly parked = new Map<string, Session>();
   private readonly listeners: Listener[] = [];
   private readonly attachments: WsAttachment[] = [];
   private context: SessionContext | null = null;
@@ -106,6 +108,16 @@ export class StompedeBroker implements ConnectionAcceptor {
         serverName: `stompede/${VERSION}`,
         newSessionId: () => `session-${this.sessionPrefix}-${this.nextSession++}`,
         sessionClosed: (session) => this.sessionClosed(session),
+        parkSession: (session) => this.parked.set(session.resumeToken, session),
+        unparkSession: (session) => {
+          if (this.parked.get(session.resumeToken) === session)
+            this.parked.delete(session.resumeToken);
+        },
+        takeParked: (token) => {
+          const session = this.parked.get(token);
+          this.parked.delete(token);
+          return session;
+        },
       };
       let recovered = 0;
       for (const messages of state.queues.values()) recovered += messages.length;
@@ -220,6 +232,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     const gone = new Promise<void>((resolve) => {
       this.allClosed = resolve;
     });
+    for (const session of [...this.parked.values()]) session.endParked();
     for (const session of [...this.sessions]) {
       if (session.state === 'connected' || session.state === 'awaiting-connect') {
         session.sendError('server shutting down', 'The broker is shutting down; reconnect later.');

@@ -10,6 +10,7 @@ import { ExchangeRegistry } from './exchanges.js';
 import { type HistoryRequest, retains, selectAcross, TopicHistory } from './history.js';
 import { createMessage, type Message, type MessageOptions, QueueEntry } from './message.js';
 import { isWildcard, matchesPattern } from './pattern.js';
+import { PRESENCE_PREFIX, Presence, type PresenceEvent } from './presence.js';
 import { type DeadLetterReason, NO_QUEUE_ARGUMENTS, Queue, type QueueHost } from './queue.js';
 import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
@@ -54,6 +55,7 @@ export class Broker implements QueueHost {
   /** Temp topics live in their own router so no wildcard on ordinary topics can see them. */
   private readonly tempTopics = new TopicRouter();
   private readonly exchanges: ExchangeRegistry;
+  private readonly presence = new Presence();
   private readonly clientIds = new Map<string, string>();
   readonly durables: DurableSubscriptions;
   private readonly idPrefix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -72,6 +74,9 @@ export class Broker implements QueueHost {
     this.durables = new DurableSubscriptions(this, store);
     this.temps = new TempDestinations(this, (destination) => this.policyFor(destination));
     this.exchanges = new ExchangeRegistry(config.exchanges, config.defaultExchangeType);
+    this.router.onDetach = (subscription, name) => {
+      if (subscription.presence !== '') this.announce(this.presence.leave(name, subscription));
+    };
     this.virtualTopics = new VirtualTopics(
       config.virtualTopics.topicPrefix,
       config.virtualTopics.consumerQueuePrefix,
@@ -148,7 +153,8 @@ export class Broker implements QueueHost {
     options: MessageOptions,
   ): Promise<void> | null {
     const resolved = resolveDestination(destination);
-    if (isWildcard(destination)) throw wildcardSend(destination);
+    // An exchange routing key is literal on SEND (`*` and `#` only mean something in bindings).
+    if (resolved.kind !== 'exchange' && isWildcard(destination)) throw wildcardSend(destination);
     const id = this.newMessageId();
     headers.destination = destination;
     headers['message-id'] = id;
@@ -254,8 +260,8 @@ export class Broker implements QueueHost {
   }
 
   private validateOne(destination: string): void {
-    resolveDestination(destination);
-    if (isWildcard(destination)) throw wildcardSend(destination);
+    const resolved = resolveDestination(destination);
+    if (resolved.kind !== 'exchange' && isWildcard(destination)) throw wildcardSend(destination);
   }
 
   /**
@@ -286,8 +292,21 @@ export class Broker implements QueueHost {
         }
         replay = selectAcross(kept, history, Date.now());
       }
+      if (resolved.name.startsWith(PRESENCE_PREFIX)) {
+        replay = [
+          this.presenceMessage(this.presence.snapshot(resolved.name.slice(PRESENCE_PREFIX.length))),
+        ];
+      }
       // Replay and attach in one synchronous step: no publish can fall between them, so no gap and no duplicate.
       this.router.attach(subscription, resolved.name, replay);
+      if (subscription.presence !== '' && !wildcard) {
+        const member = {
+          name: subscription.presence,
+          session: subscription.consumer.ownerId,
+          since: Date.now(),
+        };
+        this.announce(this.presence.join(resolved.name, subscription, member));
+      }
       return;
     }
     const ownerId = subscription.consumer.ownerId;
@@ -316,6 +335,30 @@ export class Broker implements QueueHost {
         this.declare(this.queue(resolved.name, destination), headers).attach(subscription);
         return;
     }
+  }
+
+  /** Publish a presence event to `/topic/$presence.<topic>`. */
+  private announce(event: PresenceEvent | null): void {
+    if (event === null) return;
+    const name = PRESENCE_PREFIX + event.topic.slice(7);
+    this.router.route(name, this.presenceMessage(event));
+  }
+
+  private presenceMessage(event: PresenceEvent): Message {
+    const name = PRESENCE_PREFIX + event.topic.slice(7);
+    const headers = createHeaders();
+    headers.destination = `/topic/${name}`;
+    headers['content-type'] = 'application/json';
+    const id = this.newMessageId();
+    headers['message-id'] = id;
+    const now = Date.now();
+    headers.timestamp = String(now);
+    return createMessage(id, this.nextSeq++, headers, Buffer.from(JSON.stringify(event)), {
+      persistent: false,
+      priority: 4,
+      expires: 0,
+      timestamp: now,
+    });
   }
 
   /** A wildcard queue subscription: every matching queue, now and later. */
@@ -540,6 +583,8 @@ export class Broker implements QueueHost {
     if (queue.name.startsWith('\u0000')) return; // temp and durable queues live as long as their owner
     // Virtual-topic consumer queues collect their group's copy even while no consumer is connected.
     if (this.virtualTopics.topicOf(queue.name) !== null) return;
+    // Declared queues (bound to an exchange, or with RabbitMQ arguments) stay, as in RabbitMQ.
+    if (this.exchanges.isBound(queue) || queue.args !== NO_QUEUE_ARGUMENTS) return;
     if (queue.idle && this.queues.get(queue.name) === queue) this.queues.delete(queue.name);
   }
 

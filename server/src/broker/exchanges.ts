@@ -64,6 +64,11 @@ export class ExchangeRegistry {
     this.boundTo.delete(queue);
   }
 
+  /** Whether some exchange routes to `queue` (then it must not be forgotten when idle). */
+  isBound(queue: Queue): boolean {
+    return this.boundTo.has(queue);
+  }
+
   get size(): number {
     return this.exchanges.size;
   }

@@ -29,8 +29,8 @@ export class QueueFanIn implements MessageSource {
     for (const [queue, list] of byQueue(entries)) queue.acknowledged(list);
   }
 
-  requeue(entries: QueueEntry[], reason: string): void {
-    for (const [queue, list] of byQueue(entries)) queue.requeue(list, reason);
+  requeue(entries: QueueEntry[], reason: string, unlimited = false): void {
+    for (const [queue, list] of byQueue(entries)) queue.requeue(list, reason, unlimited);
   }
 
   reject(entries: QueueEntry[]): void {

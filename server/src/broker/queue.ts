@@ -225,12 +225,12 @@ export class Queue implements MessageSource {
    * to the dead-letter queue; otherwise back in original order, after the
    * redelivery delay when one is configured.
    */
-  requeue(entries: QueueEntry[], reason: string): void {
+  requeue(entries: QueueEntry[], reason: string, unlimited = false): void {
     const now = Date.now();
     const back: QueueEntry[] = [];
     for (const entry of entries) {
       entry.lastFailure = reason;
-      const limit = this.policy.maxRedeliveries;
+      const limit = unlimited ? -1 : this.policy.maxRedeliveries;
       if (limit >= 0 && entry.deliveries > limit) {
         this.deadLettered++;
         this.host.deadLetter(this, entry, 'max-redeliveries');

@@ -1,6 +1,7 @@
 import { type Message, QueueEntry } from './message.js';
 
 export type AckMode = 'auto' | 'client' | 'client-individual';
+export type NackMode = 'requeue' | 'requeue-unlimited' | 'reject';
 
 /**
  * What a subscription delivers to: the session, seen by the broker only
@@ -29,8 +30,12 @@ export interface Consumer {
 export interface MessageSource {
   /** A subscriber acknowledged these entries: they are done. */
   acknowledged(entries: QueueEntry[]): void;
-  /** These deliveries failed (NACK): back for redelivery in original order, or to the dead-letter queue. */
-  requeue(entries: QueueEntry[], reason: string): void;
+  /**
+   * These deliveries failed (NACK): back for redelivery in original order, or
+   * to the dead-letter queue past the redelivery limit (unless `unlimited`:
+   * RabbitMQ has no such limit).
+   */
+  requeue(entries: QueueEntry[], reason: string, unlimited?: boolean): void;
   /** These deliveries are refused for good (NACK without requeue): straight to the dead-letter destination. */
   reject(entries: QueueEntry[]): void;
   /** The subscription may take more messages now (credit or buffer space came back). */
@@ -61,7 +66,8 @@ export class Subscription {
   readonly destination: string;
   readonly ackMode: AckMode;
   readonly prefetch: number;
-  readonly consumer: Consumer;
+  /** Its session; reassigned when a resumed connection takes the subscription over. */
+  consumer: Consumer;
   /** Set by the destination it attaches to. */
   source: MessageSource | null = null;
   /**
@@ -78,6 +84,8 @@ export class Subscription {
   exclusive = false;
   /** ActiveMQ `activemq.noLocal`: skip topic messages published by the same connection. */
   noLocal = false;
+  /** `x-presence:<name>` on a topic SUBSCRIBE: the name it is listed under in that topic's presence. */
+  presence = '';
   private readonly inflight = new Map<number, QueueEntry>();
   private nextTag = 1;
 
@@ -166,12 +174,15 @@ export class Subscription {
     }
   }
 
-  /** NACK: redeliver (`requeue`), or dead-letter at once (ActiveMQ's NACK, RabbitMQ's `requeue:false`). */
-  nack(tag: number, requeue = true): void {
+  /**
+   * NACK: redeliver up to the limit, redeliver without limit (RabbitMQ), or
+   * dead-letter at once (ActiveMQ's NACK, RabbitMQ's `requeue:false`).
+   */
+  nack(tag: number, mode: NackMode = 'requeue'): void {
     const settled = this.settle(tag);
     if (settled.length === 0 || this.source === null) return;
-    if (requeue) this.source.requeue(settled, 'nack');
-    else this.source.reject(settled);
+    if (mode === 'reject') this.source.reject(settled);
+    else this.source.requeue(settled, 'nack', mode === 'requeue-unlimited');
   }
 
   /** The consumer can take messages again (its connection drained). */

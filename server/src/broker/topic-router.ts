@@ -12,6 +12,8 @@ export class TopicRouter implements MessageSource {
   private readonly trie = new SubscriptionTrie<Subscription>();
   /** The trie key each subscription was added under. */
   private readonly names = new Map<Subscription, string>();
+  /** Told when a subscription leaves (presence). */
+  onDetach: ((subscription: Subscription, name: string) => void) | null = null;
 
   get size(): number {
     return this.names.size;
@@ -31,6 +33,7 @@ export class TopicRouter implements MessageSource {
     if (name === undefined) return;
     this.names.delete(subscription);
     this.trie.remove(name, subscription);
+    this.onDetach?.(subscription, name);
   }
 
   /** Deliver `message`, published to topic `name`, to every matching subscriber. Returns how many got it. */

@@ -6,6 +6,7 @@ import type { BrokerConfig, CompatMode } from '../config.js';
 import type { Logger } from '../logger.js';
 import { encodeFrame, encodeMessage, HEARTBEAT_EOL } from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
+import { escapeHeader } from '../protocol/escape.js';
 import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
 import { StoreWriteError } from '../store/store.js';
@@ -13,6 +14,7 @@ import type { Connection, ConnectionHandler } from '../transport/connection.js';
 import { SessionError } from './errors.js';
 import { dispatchFrame } from './handlers/index.js';
 import type { HeartbeatScheduler, Ticking } from './heartbeat.js';
+import { type Delivery, Resumption } from './resumption.js';
 import type { Transaction } from './transaction.js';
 
 /** What every session shares: handed in by the server that owns the listeners. */
@@ -26,9 +28,14 @@ export interface SessionContext {
   newSessionId(): string;
   /** The session has ended; forget it. */
   sessionClosed(session: Session): void;
+  /** The session dropped and waits, under its resume token, for its client to come back. */
+  parkSession(session: Session): void;
+  unparkSession(session: Session): void;
+  /** The parked session with this resume token, removed from the waiting list; undefined when none. */
+  takeParked(token: string): Session | undefined;
 }
 
-export type SessionState = 'awaiting-connect' | 'connected' | 'closing' | 'closed';
+export type SessionState = 'awaiting-connect' | 'connected' | 'parked' | 'closing' | 'closed';
 
 /**
  * One STOMP conversation over one Connection: parses what arrives, runs each
@@ -36,7 +43,11 @@ export type SessionState = 'awaiting-connect' | 'connected' | 'closing' | 'close
  * connection's subscriptions, transactions and heart-beat clock.
  */
 export class Session implements ConnectionHandler, Consumer, Ticking {
-  readonly id: string;
+  /** Session id (CONNECTED `session`); a resumed connection takes over the id of the one it resumes. */
+  id: string;
+  /** The secret a dropped client presents (CONNECT `x-resume`) to take this session over; '' when not resumable. */
+  resumeToken = '';
+  resumption: Resumption | null = null;
   readonly connection: Connection;
   readonly context: SessionContext;
   state: SessionState = 'awaiting-connect';
@@ -162,7 +173,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   }
 
   onClose(): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.state === 'parked') return;
+    if (this.state === 'connected' && !this.disconnecting && this.resumeToken !== '') {
+      this.park();
+      return;
+    }
     this.release();
     this.state = 'closed';
     this.context.sessionClosed(this);
@@ -220,7 +235,19 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     redeliveries: number,
     replay: boolean,
   ): void {
-    if (this.state !== 'connected') return;
+    if (this.state !== 'connected') {
+      if (this.state === 'parked') this.hold({ subscription, message, tag, redeliveries, replay });
+      return;
+    }
+    if (this.resumeToken !== '') {
+      (this.resumption ??= new Resumption()).record({
+        subscription,
+        message,
+        tag,
+        redeliveries,
+        replay,
+      });
+    }
     let lines = subscription.wirePrefix;
     if (tag !== 0 && this.version === '1.2') lines += `ack:${subscription.handle}.${tag}\n`;
     if (redeliveries > 0) lines += `redelivered:true\nredelivery-count:${redeliveries}\n`;
@@ -305,7 +332,70 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   // ── heart-beats and time limits (driven by the shared scheduler) ─────
 
+  /**
+   * The socket dropped without DISCONNECT: keep subscriptions and unacked
+   * messages for the resume window, holding what arrives meanwhile, so the
+   * client can reconnect and carry on without a gap.
+   */
+  private park(): void {
+    this.state = 'parked';
+    this.parser.stop();
+    this.transactions.clear();
+    (this.resumption ??= new Resumption()).parkedUntil =
+      Date.now() + this.context.config.resume.windowMs;
+    this.context.parkSession(this);
+  }
+
+  private hold(delivery: Delivery): void {
+    if (!this.resumption!.hold(delivery, this.context.config.resume)) this.endParked();
+  }
+
+  /** The resume window passed (or the held messages outgrew their cap): release everything as a normal close. */
+  endParked(): void {
+    if (this.state !== 'parked') return;
+    this.context.unparkSession(this);
+    this.release();
+    this.state = 'closed';
+    this.context.sessionClosed(this);
+  }
+
+  /**
+   * Take over a parked session (CONNECT with its resume token): its id (so
+   * temp queues and client-id stay), subscriptions with their unacknowledged
+   * messages, and what it held while parked. Returns what to write again.
+   */
+  adopt(parked: Session, lastSeenId: string | undefined): Delivery[] {
+    this.id = parked.id;
+    this.clientId = parked.clientId;
+    this.nextHandle = parked.nextHandle;
+    for (const [id, subscription] of parked.subscriptions) {
+      subscription.consumer = this;
+      subscription.wirePrefix = `subscription:${escapeHeader(id, this.version)}\n`;
+      this.subscriptions.set(id, subscription);
+      this.subscriptionsByHandle.set(subscription.handle, subscription);
+    }
+    for (const [destination, subscription] of parked.autoSubscriptions) {
+      this.autoSubscriptions.set(destination, subscription);
+    }
+    const resend = parked.resumption?.toResend(lastSeenId) ?? [];
+    parked.retire();
+    return resend;
+  }
+
+  /** A resumed connection took this session over: it is gone without releasing what it handed on. */
+  retire(): void {
+    this.context.scheduler.remove(this);
+    this.state = 'closed';
+    this.subscriptions.clear();
+    this.subscriptionsByHandle.clear();
+    this.context.sessionClosed(this);
+  }
+
   onTick(now: number, tickMs: number): void {
+    if (this.state === 'parked') {
+      if (now > this.resumption!.parkedUntil) this.endParked();
+      return;
+    }
     if (this.readSinceTick) {
       this.readSinceTick = false;
       this.lastReadAt = now;
@@ -334,6 +424,17 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
           { session: this.id, silentMs: now - this.lastReadAt },
           'closing silent connection',
         );
+        if (this.resumeToken !== '') {
+          // A silent browser has usually lost its network: keep its session for the resume window.
+          this.sendFrame(
+            'ERROR',
+            [['message', 'heart-beat timeout']],
+            'Nothing arrived within the agreed heart-beat.\n',
+          );
+          this.park();
+          this.connection.destroy();
+          return;
+        }
         this.sendError(
           'heart-beat timeout',
           `Nothing arrived from this client for ${now - this.lastReadAt} ms; the agreed heart-beat was every ` +

@@ -1,5 +1,5 @@
 import type { MessageOptions } from '../broker/message.js';
-import type { Subscription } from '../broker/subscription.js';
+import type { NackMode, Subscription } from '../broker/subscription.js';
 import type { FrameHeaders } from '../protocol/frame.js';
 
 /** A SEND held back until COMMIT. */
@@ -16,8 +16,8 @@ export interface PendingSettle {
   kind: 'ack' | 'nack';
   subscription: Subscription;
   tag: number;
-  /** NACK only: redeliver (true) or dead-letter at once (false). */
-  requeue: boolean;
+  /** NACK only: how it settles (see Subscription.nack). */
+  mode: NackMode;
 }
 
 export type PendingWork = PendingSend | PendingSettle;

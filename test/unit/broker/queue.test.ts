@@ -36,6 +36,7 @@ class RecordingHost implements QueueHost {
   idle(): void {
     this.idleCalls++;
   }
+  autoDelete(): void {}
 }
 
 let seq = 1;

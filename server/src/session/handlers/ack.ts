@@ -1,5 +1,5 @@
 import { BrokerError } from '../../broker/errors.js';
-import type { Subscription } from '../../broker/subscription.js';
+import type { NackMode, Subscription } from '../../broker/subscription.js';
 import type { Frame } from '../../protocol/frame.js';
 import { missingHeader, SessionError } from '../errors.js';
 import type { Session } from '../session.js';
@@ -15,12 +15,12 @@ export function handleAck(session: Session, frame: Frame): void {
     requireTransaction(session, transactionId, frame.command).work.push({
       kind,
       ...target,
-      requeue: nackRequeues(session, frame),
+      mode: nackMode(session, frame),
     });
     return;
   }
   if (kind === 'ack') target.subscription.ack(target.tag);
-  else target.subscription.nack(target.tag, nackRequeues(session, frame));
+  else target.subscription.nack(target.tag, nackMode(session, frame));
 }
 
 interface Delivery {
@@ -97,12 +97,11 @@ function unknownAck(command: string, id: string): BrokerError {
 }
 
 /**
- * Whether a NACK redelivers. ActiveMQ sends a NACKed message to the DLQ at
- * once; RabbitMQ requeues unless `requeue:false`; Stompede redelivers up to
- * the redelivery limit, and honours `requeue:false` too.
+ * How a NACK settles. ActiveMQ sends a NACKed message to the DLQ at once;
+ * RabbitMQ requeues without limit unless `requeue:false`; Stompede
+ * redelivers up to the redelivery limit, and honours `requeue:false` too.
  */
-function nackRequeues(session: Session, frame: Frame): boolean {
-  if (frame.command !== 'NACK') return true;
-  if (session.compat === 'activemq') return false;
-  return frame.headers.requeue !== 'false';
+function nackMode(session: Session, frame: Frame): NackMode {
+  if (session.compat === 'activemq' || frame.headers.requeue === 'false') return 'reject';
+  return session.compat === 'rabbitmq' ? 'requeue-unlimited' : 'requeue';
 }

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { COMPAT_MODES, type CompatMode } from '../../config.js';
 import type { Frame, StompVersion } from '../../protocol/frame.js';
 import { SUPPORTED_VERSIONS } from '../../protocol/frame.js';
 import { SessionError } from '../errors.js';
 import { negotiateHeartBeat, parseHeartBeat } from '../heartbeat.js';
+import type { Delivery } from '../resumption.js';
 import type { Session } from '../session.js';
 
 /** CONNECT / STOMP: pick the version, agree heart-beats, answer CONNECTED. */
@@ -18,31 +20,66 @@ export function handleConnect(session: Session, frame: Frame): void {
   const clientBeat = parseHeartBeat(frame.headers['heart-beat']);
   session.setVersion(version);
   session.login = frame.headers.login ?? '';
-  const clientId = frame.headers['client-id'] ?? '';
+  const compat = frame.headers['x-compat'];
+  if (compat !== undefined) session.compat = parseCompat(compat);
+  const resend = resumeParked(session, frame);
+  const clientId = frame.headers['client-id'] ?? session.clientId;
   if (clientId !== '') session.context.broker.claimClientId(clientId, session.ownerId);
   session.clientId = clientId;
-  const compat = frame.headers['x-compat'];
-  if (compat !== undefined) {
-    if (!(COMPAT_MODES as readonly string[]).includes(compat)) {
-      throw new SessionError(
-        'invalid-header',
-        `unknown x-compat mode: ${compat.slice(0, 40)}`,
-        `x-compat chooses the defaults this connection expects: one of ${COMPAT_MODES.join(', ')}.`,
-      );
-    }
-    session.compat = compat as CompatMode;
-  }
 
   const hb = session.context.config.heartbeat;
   const agreed = negotiateHeartBeat(clientBeat, hb.sendMs, hb.receiveMs);
   session.state = 'connected';
   session.startHeartbeats(agreed.sendEveryMs, agreed.expectEveryMs);
-  session.sendFrame('CONNECTED', [
+  const headers: [string, string][] = [
     ['version', version],
     ['heart-beat', `${hb.sendMs},${hb.receiveMs}`],
     ['session', session.id],
     ['server', session.context.serverName],
-  ]);
+  ];
+  // Browsers (WebSocket) get a resume token; a TCP client only when it asks (any x-resume header),
+  // so an ActiveMQ-style client's unacked messages return to the queue as soon as it drops.
+  const resumable =
+    session.connection.transport !== 'tcp' || frame.headers['x-resume'] !== undefined;
+  if (resumable && session.context.config.resume.windowMs > 0) {
+    session.resumeToken = randomBytes(18).toString('base64url');
+    headers.push(['x-resume-token', session.resumeToken]);
+  }
+  if (resend !== null) headers.push(['x-resumed', 'true']);
+  session.sendFrame('CONNECTED', headers);
+  if (resend === null) return;
+  for (const d of resend)
+    session.deliver(d.subscription, d.message, d.tag, d.redeliveries, d.replay);
+  for (const subscription of session.subscriptions.values()) subscription.resume();
+}
+
+/**
+ * Session resumption: CONNECT with `x-resume:<token>` (from the dropped
+ * connection's CONNECTED `x-resume-token`) within the resume window takes
+ * that session over, so subscriptions need not be sent again. The optional
+ * `x-resume-after:<message-id>` names the last message the client saw.
+ * Returns what to write again, or null when nothing was resumed.
+ */
+function resumeParked(session: Session, frame: Frame): Delivery[] | null {
+  const token = frame.headers['x-resume'];
+  if (token === undefined || token === '') return null;
+  const parked = session.context.takeParked(token);
+  if (parked === undefined) return null;
+  if (parked.login !== session.login) {
+    // Not the same user: the parked session keeps waiting for its own client.
+    session.context.parkSession(parked);
+    return null;
+  }
+  return session.adopt(parked, frame.headers['x-resume-after']);
+}
+
+function parseCompat(value: string): CompatMode {
+  if ((COMPAT_MODES as readonly string[]).includes(value)) return value as CompatMode;
+  throw new SessionError(
+    'invalid-header',
+    `unknown x-compat mode: ${value.slice(0, 40)}`,
+    `x-compat chooses the defaults this connection expects: one of ${COMPAT_MODES.join(', ')}.`,
+  );
 }
 
 /** Highest version both sides speak. No `accept-version` means a STOMP 1.0 client. */

@@ -75,6 +75,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
     subscription.selector = compileSelector(selector);
   subscription.exclusive = headers['activemq.exclusive'] === 'true';
   subscription.noLocal = headers['activemq.noLocal'] === 'true';
+  subscription.presence = headers['x-presence'] ?? '';
   session.subscriptions.set(id, subscription);
   session.subscriptionsByHandle.set(subscription.handle, subscription);
   const broker = session.context.broker;
