@@ -25,16 +25,32 @@ const RECENT = 64;
  * bounded, so a vanished client costs bounded memory.
  */
 export class Resumption {
-  private readonly recent: (Delivery | undefined)[] = new Array(RECENT);
+  // Parallel arrays, not an object per delivery: recording sits on the fan-out hot path.
+  private readonly subscriptions: (Subscription | undefined)[] = new Array(RECENT);
+  private readonly messages: (Message | undefined)[] = new Array(RECENT);
+  private readonly tags = new Float64Array(RECENT);
+  private readonly redeliveries = new Uint32Array(RECENT);
+  private readonly replays = new Uint8Array(RECENT);
   private next = 0;
   private parked: Delivery[] = [];
   private parkedBytes = 0;
   parkedUntil = 0;
 
   /** A delivery was written to the live connection. */
-  record(delivery: Delivery): void {
-    this.recent[this.next] = delivery;
-    this.next = (this.next + 1) % RECENT;
+  record(
+    subscription: Subscription,
+    message: Message,
+    tag: number,
+    redeliveries: number,
+    replay: boolean,
+  ): void {
+    const i = this.next;
+    this.subscriptions[i] = subscription;
+    this.messages[i] = message;
+    this.tags[i] = tag;
+    this.redeliveries[i] = redeliveries;
+    this.replays[i] = replay ? 1 : 0;
+    this.next = (i + 1) % RECENT;
   }
 
   /** Keep a delivery for the parked session; false when over the limits (resumption is then given up). */
@@ -55,9 +71,19 @@ export class Resumption {
    */
   toResend(lastSeenId: string | undefined): Delivery[] {
     const recent: Delivery[] = [];
-    for (let i = 0; i < RECENT; i++) {
-      const delivery = this.recent[(this.next + i) % RECENT];
-      if (delivery !== undefined) recent.push(delivery);
+    for (let n = 0; n < RECENT; n++) {
+      const i = (this.next + n) % RECENT;
+      const subscription = this.subscriptions[i];
+      const message = this.messages[i];
+      if (subscription === undefined || message === undefined) continue;
+      const tag = this.tags[i]!;
+      recent.push({
+        subscription,
+        message,
+        tag,
+        redeliveries: this.redeliveries[i]!,
+        replay: this.replays[i] === 1,
+      });
     }
     let start = recent.length;
     if (lastSeenId !== undefined) {

@@ -240,13 +240,13 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     if (this.resumeToken !== '') {
-      (this.resumption ??= new Resumption()).record({
+      (this.resumption ??= new Resumption()).record(
         subscription,
         message,
         tag,
         redeliveries,
         replay,
-      });
+      );
     }
     let lines = subscription.wirePrefix;
     if (tag !== 0 && this.version === '1.2') lines += `ack:${subscription.handle}.${tag}\n`;
