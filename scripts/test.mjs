@@ -21,6 +21,7 @@ function run(title, command, args, options = {}) {
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 run('install npm dependencies', npm, ['install', '--no-audit', '--no-fund']);
+run('install system test dependencies', process.execPath, ['scripts/ensure-system-deps.mjs']);
 run('build', npm, ['run', 'build']);
 run('type-check tests', 'npx', ['tsc', '-p', 'test']);
 run('format and lint', 'npx', ['biome', 'ci', '.']);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { CliError, registerClientCommands } from './cli/index.js';
 import {
   type BrokerConfig,
   ConfigError,
@@ -8,7 +9,6 @@ import {
   layerConfigs,
   readConfigFile,
 } from './config.js';
-import { CliError, registerClientCommands } from './cli/index.js';
 import { VERSION } from './version.js';
 
 interface ServeFlags {

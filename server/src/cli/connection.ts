@@ -121,7 +121,9 @@ export class StompConnection {
   ): Promise<StompConnection> {
     const endpoint = parseEndpoint(flags.url);
     const connectHeaders: StompHeaders = {};
-    if (flags.login !== undefined) connectHeaders.login = flags.login;
+    // Like stompede-client: a token is the passcode, with login "jwt" unless one is given.
+    const login = flags.login ?? (flags.token !== undefined ? 'jwt' : undefined);
+    if (login !== undefined) connectHeaders.login = login;
     const passcode = flags.token ?? flags.passcode;
     if (passcode !== undefined) connectHeaders.passcode = passcode;
     const client = new Client({

@@ -13,7 +13,7 @@ export interface FollowOptions {
   /** Read the file's existing content too (otherwise start at its end, when it exists at start). */
   fromStart: boolean;
   intervalMs: number;
-  /** A line longer than this is cut into pieces of this many bytes. */
+  /** A line longer than about this many bytes is sent in pieces. */
   maxLineBytes?: number;
   onLine(line: string): void;
   /** Progress and problems, for stderr. */
@@ -38,6 +38,9 @@ export class FileFollower {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** Resolves on stop(), so a read waiting for room (broker away) does not hold the stop up. */
+  private readonly stopSignal: Promise<void>;
+  private signalStop: () => void = () => {};
   private readonly buffer = Buffer.allocUnsafe(CHUNK);
   private readonly maxLineBytes: number;
 
@@ -46,6 +49,9 @@ export class FileFollower {
     private readonly options: FollowOptions,
   ) {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE;
+    this.stopSignal = new Promise((resolve) => {
+      this.signalStop = resolve;
+    });
   }
 
   /** The first poll (so "following" can be said truthfully), then poll every interval. */
@@ -58,6 +64,7 @@ export class FileFollower {
   /** Stop polling, emit a trailing partial line, close the file. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.signalStop();
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     this.flushPartial();
@@ -133,12 +140,12 @@ export class FileFollower {
       this.position = 0;
     }
     for (;;) {
-      await this.options.ready();
+      await Promise.race([this.options.ready(), this.stopSignal]);
+      if (this.stopped) break;
       const { bytesRead } = await handle.read(this.buffer, 0, CHUNK, this.position);
       if (bytesRead === 0) break;
       this.position += bytesRead;
       this.split(this.buffer.subarray(0, bytesRead));
-      if (this.stopped) break;
     }
   }
 

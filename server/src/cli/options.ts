@@ -38,7 +38,7 @@ export function addConnectionOptions(command: Command): Command {
     .addOption(new Option('--login <login>', 'STOMP login').env('STOMPEDE_LOGIN'))
     .addOption(new Option('--passcode <passcode>', 'STOMP passcode').env('STOMPEDE_PASSCODE'))
     .addOption(
-      new Option('--token <jwt>', 'a JWT, sent as the passcode')
+      new Option('--token <jwt>', 'a JWT, sent as the passcode (login "jwt" unless --login)')
         .env('STOMPEDE_TOKEN')
         .conflicts('passcode'),
     )
@@ -73,6 +73,11 @@ export function noteFor(command: string, quiet: boolean | undefined): (message: 
 /** Report a problem on stderr, always. */
 export function warn(command: string, message: string): void {
   process.stderr.write(`stompede ${command}: ${message}\n`);
+}
+
+/** Report what ends the command, the same way as a thrown CliError. */
+export function fatal(message: string): void {
+  process.stderr.write(`stompede: ${message}\n`);
 }
 
 /** Exit once stdout has taken everything written so far. */

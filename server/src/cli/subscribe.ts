@@ -8,10 +8,10 @@ import {
   addConnectionOptions,
   type ConnectionFlags,
   exitAfterFlush,
+  fatal,
   headerArg,
   intArg,
   noteFor,
-  warn,
 } from './options.js';
 
 interface SubscribeFlags extends ConnectionFlags {
@@ -29,7 +29,7 @@ export function registerSubscribe(program: Command): void {
     .argument('<destination>', 'what to subscribe to, e.g. /topic/logs.> or /queue/jobs')
     .option('--json', 'print {"headers":…,"body":…} per message instead of the body')
     .option('--history <n>', 'first replay the last N retained messages', intArg(1))
-    .option('--selector <expr>', "only messages matching a JMS selector, e.g. \"level = 'ERROR'\"")
+    .option('--selector <expr>', 'only messages matching a JMS selector, e.g. "level = \'ERROR\'"')
     .option('--count <n>', 'exit after N messages', intArg(1))
     .option('--header <name=value>', 'add a header to the SUBSCRIBE frame (repeatable)', headerArg);
   addConnectionOptions(command).action(subscribe);
@@ -42,7 +42,7 @@ async function subscribe(destination: string, flags: SubscribeFlags): Promise<vo
   const finish = (code: number, message?: string): void => {
     if (finished) return;
     finished = true;
-    if (message) warn('subscribe', message);
+    if (message) fatal(message);
     const closing = connection ? connection.close() : Promise.resolve();
     closing.then(
       () => exitAfterFlush(code),

@@ -14,6 +14,7 @@ import {
   CliError,
   type ConnectionFlags,
   exitAfterFlush,
+  fatal,
   headerArg,
   intArg,
   noteFor,
@@ -66,28 +67,46 @@ async function tail(files: string[], flags: TailFlags): Promise<void> {
   const stop = async (code: number, message?: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (message) warn('tail', message);
+    if (message) fatal(message);
     await Promise.all(followers.map((f) => f.stop()));
     if (code === 0 && publisher) {
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         publisher.drain().catch(() => {}),
-        new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS)),
+        new Promise((r) => {
+          timer = setTimeout(r, STOP_TIMEOUT_MS);
+        }),
       ]);
+      clearTimeout(timer);
+      if (publisher.unconfirmed > 0) {
+        warn('tail', `${publisher.unconfirmed} line(s) were not confirmed by the broker`);
+      }
     }
     await connection.close().catch(() => {});
     exitAfterFlush(code);
   };
 
+  // The broker says ERROR and closes when it shuts down (a restart: reconnect and carry on),
+  // and when it refuses what we send (resending would fail again). Tell them apart by
+  // progress: a second ERROR with messages pending and none confirmed since the first is final.
+  let lastError: { confirmed: number } | null = null;
   const connection = await StompConnection.open(flags, {
     reconnectDelay: RECONNECT_DELAY_MS,
     events: {
       onStompError: (frame) => {
         const error = `the broker refused: ${describeStompError(frame)}`;
-        publisher?.fail(new CliError(error));
-        void stop(1, error);
+        const out = publisher;
+        if (out && out.unconfirmed > 0 && lastError?.confirmed === out.confirmed) {
+          out.fail(new CliError(error));
+          void stop(1, error);
+          return;
+        }
+        lastError = { confirmed: out?.confirmed ?? 0 };
+        warn('tail', `broker error: ${describeStompError(frame)}`);
       },
       onLost: (reason) => {
-        if (!stopping) warn('tail', `lost the connection to ${flags.url} (${reason}); reconnecting`);
+        if (!stopping)
+          warn('tail', `lost the connection to ${flags.url} (${reason}); reconnecting`);
       },
       onReconnected: () => {
         note(`reconnected to ${flags.url}`);
@@ -113,7 +132,11 @@ async function tail(files: string[], flags: TailFlags): Promise<void> {
           const headers: Record<string, string> = { ...common, source };
           const level = detectLevel(body);
           if (level) headers.level = level;
-          out.send({ destination, body, headers });
+          try {
+            out.send({ destination, body, headers });
+          } catch {
+            // The broker refused us for good: stop() is already under way.
+          }
         },
       }),
     );

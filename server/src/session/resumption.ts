@@ -86,16 +86,18 @@ export class Resumption {
       });
     }
     let start = recent.length;
+    let found = false;
     if (lastSeenId !== undefined) {
       for (let i = recent.length - 1; i >= 0; i--) {
         if (recent[i]!.message.id === lastSeenId) {
           start = i + 1;
+          found = true;
           break;
         }
       }
     }
     const resend = recent.slice(start);
-    if (lastSeenId === undefined || start === recent.length) {
+    if (!found) {
       // Unknown position: at least everything still awaiting an ACK goes out again.
       for (const delivery of recent.slice(0, start)) {
         if (delivery.tag !== 0 && delivery.subscription.isPending(delivery.tag)) {

@@ -305,7 +305,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       ...extra,
     ];
     if (receiptId !== undefined) headers.push(['receipt-id', receiptId]);
-    this.sendFrame('ERROR', headers, `${detail}\n`);
+    // Before CONNECTED the client has agreed no version, so escape nothing (clients unescape only after it).
+    const version = this.state === 'awaiting-connect' ? '1.0' : this.version;
+    this.write(encodeFrame('ERROR', headers, `${detail}\n`, version));
     this.close();
   }
 

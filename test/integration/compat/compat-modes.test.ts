@@ -7,7 +7,9 @@ import type { BrokerContext } from '../../helpers/broker.js';
 import {
   bodiesOf,
   browseBodies,
+  type CompatConfig,
   drainMessages,
+  errorText,
   settle,
   startCompatBroker,
 } from '../../helpers/compat.js';
@@ -188,6 +190,71 @@ describe('NACK in rabbitmq mode', () => {
     const b = await startCompatBroker({ compat: 'activemq' });
     const { name, c, first } = await oneMessage(b, { 'x-compat': 'rabbitmq' });
     await settle(c, 'NACK', first);
+    const again = await c.message();
+    expect(again.bodyText).toBe('poison');
+    expect(again.headers.redelivered).toBe('true');
+    expect(await dlqBodies(b, name)).toEqual([]);
+  });
+});
+
+describe('choosing a mode', () => {
+  it('refuses an unknown compat mode in the config, naming it', async () => {
+    // Deliberately outside the typed options: what a JSON config file could say.
+    const config = { compat: 'hornetq' } as unknown as CompatConfig;
+    await expect(startCompatBroker(config)).rejects.toThrow(/hornetq/);
+  });
+
+  it('refuses an unknown x-compat mode on CONNECT with an ERROR naming it', async () => {
+    const b = await startCompatBroker();
+    const c = await b.tcp('bad-mode');
+    c.send('CONNECT', { 'accept-version': '1.2', host: 'localhost', 'x-compat': 'hornetq' });
+    const err = await c.expectFrame('ERROR');
+    expect(errorText(err)).toContain('hornetq');
+    await c.expectClosed();
+  });
+});
+
+describe('NACK variants', () => {
+  it('STOMP 1.1 NACK (message-id + subscription) with requeue:false dead-letters in rabbitmq mode', async () => {
+    const b = await startCompatBroker({ compat: 'rabbitmq' });
+    const name = nm('v11');
+    const dest = `/queue/${name}`;
+    const pub = await b.connectTcp({}, 'pub');
+    await pub.publish(dest, 'v11-poison');
+    const c = await b.connectTcp({ 'accept-version': '1.1' }, 'c11');
+    expect(c.version).toBe('1.1');
+    await c.subscribe(dest, 's', { ack: 'client-individual' });
+    const f = await c.message();
+    await c.sendWithReceipt('NACK', {
+      'message-id': f.headers['message-id']!,
+      subscription: 's',
+      requeue: 'false',
+    });
+    expect(await drainMessages(c)).toEqual([]);
+    expect(bodiesOf(await dlqBodies(b, name))).toEqual(['v11-poison']);
+  });
+
+  it('activemq mode: a NACK inside a transaction dead-letters only at COMMIT', async () => {
+    const b = await startCompatBroker({ compat: 'activemq' });
+    const { name, c, first } = await oneMessage(b);
+    await c.sendWithReceipt('BEGIN', { transaction: 'tx1' });
+    await c.sendWithReceipt('NACK', { id: first.headers.ack!, transaction: 'tx1' });
+    expect(await dlqBodies(b, name)).toEqual([]);
+    await c.sendWithReceipt('COMMIT', { transaction: 'tx1' });
+    expect(bodiesOf(await dlqBodies(b, name))).toEqual(['poison']);
+    expect(await drainMessages(c)).toEqual([]);
+  });
+
+  it('rabbitmq mode: a NACK inside a transaction requeues at COMMIT; ABORT leaves it unacked', async () => {
+    const b = await startCompatBroker({ compat: 'rabbitmq' });
+    const { name, c, first } = await oneMessage(b);
+    await c.sendWithReceipt('BEGIN', { transaction: 'tx-abort' });
+    await c.sendWithReceipt('NACK', { id: first.headers.ack!, transaction: 'tx-abort' });
+    await c.sendWithReceipt('ABORT', { transaction: 'tx-abort' });
+    expect(await drainMessages(c)).toEqual([]);
+    await c.sendWithReceipt('BEGIN', { transaction: 'tx2' });
+    await c.sendWithReceipt('NACK', { id: first.headers.ack!, transaction: 'tx2' });
+    await c.sendWithReceipt('COMMIT', { transaction: 'tx2' });
     const again = await c.message();
     expect(again.bodyText).toBe('poison');
     expect(again.headers.redelivered).toBe('true');

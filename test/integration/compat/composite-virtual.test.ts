@@ -130,6 +130,19 @@ describe('virtual topics', () => {
     for (const m of misses) expect(await browseBodies(b, m)).toEqual(['seed']);
   });
 
+  it('a selector on a consumer queue picks its messages; the others stay for the group', async () => {
+    const b = await startBroker();
+    const name = `VirtualTopic.${seg('Sel')}`;
+    const queue = `/queue/Consumer.S.${name}`;
+    const eu = await b.connectTcp({}, 'eu');
+    await eu.subscribe(queue, 'eu', { selector: "region = 'EU'" });
+    const pub = await b.connectTcp({}, 'pub');
+    await pub.publish(`/topic/${name}`, 'us-1', { region: 'US' });
+    await pub.publish(`/topic/${name}`, 'eu-1', { region: 'EU' });
+    expect(bodiesOf(await drainMessages(eu))).toEqual(['eu-1']);
+    expect(await browseBodies(b, queue)).toEqual(['us-1']);
+  });
+
   it('uses the configured virtualTopics prefixes instead of the defaults', async () => {
     const b = await startCompatBroker({
       virtualTopics: { topicPrefix: 'VT.', consumerQueuePrefix: 'Grp.*.' },

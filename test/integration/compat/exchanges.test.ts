@@ -355,6 +355,12 @@ describe('exchange declaration', () => {
     expect(errorText(err)).toContain('bogus');
   });
 
+  it("refuses a configured exchange of unknown type at start-up, naming it ('bogus')", async () => {
+    await expect(
+      startCompatBroker({ exchanges: [{ name: nm('cfg'), type: 'bogus' }] }),
+    ).rejects.toThrow(/bogus/);
+  });
+
   for (const dest of ['/exchange/', '/exchange//k']) {
     for (const command of ['SEND', 'SUBSCRIBE']) {
       it(`refuses the malformed destination ${dest} on ${command}`, async () => {
@@ -656,6 +662,59 @@ describe('queue arguments', () => {
       expect(errorText(err)).toContain(value);
     });
   }
+});
+
+describe('exchanges with other STOMP features', () => {
+  it('a SEND to an exchange inside a transaction is routed at COMMIT, and not at all after ABORT', async () => {
+    const ex = nm('tx');
+    const b = await startCompatBroker({ exchanges: [{ name: ex, type: 'direct' }] });
+    const sub = await b.connectTcp({}, 'sub');
+    await sub.subscribe(`/exchange/${ex}/k`, 's');
+    const pub = await b.connectTcp({}, 'pub');
+    await pub.sendWithReceipt('BEGIN', { transaction: 't1' });
+    await pub.sendWithReceipt('SEND', { destination: `/exchange/${ex}/k`, transaction: 't1' }, 'a');
+    await pub.sendWithReceipt('BEGIN', { transaction: 't2' });
+    await pub.sendWithReceipt('SEND', { destination: `/exchange/${ex}/k`, transaction: 't2' }, 'b');
+    expect(await drainMessages(sub)).toEqual([]);
+    await pub.sendWithReceipt('ABORT', { transaction: 't2' });
+    await pub.sendWithReceipt('COMMIT', { transaction: 't1' });
+    expect(bodiesOf(await drainMessages(sub))).toEqual(['a']);
+  });
+
+  it('a selector on an exchange subscription filters its queue', async () => {
+    const ex = nm('sel');
+    const b = await startCompatBroker({ exchanges: [{ name: ex, type: 'fanout' }] });
+    const sub = await b.connectTcp({}, 'sub');
+    await sub.subscribe(`/exchange/${ex}`, 's', { selector: 'n > 1' });
+    const pub = await b.connectTcp({}, 'pub');
+    for (let n = 0; n < 4; n++) await pub.publish(`/exchange/${ex}`, `n${n}`, { n: String(n) });
+    expect(bodiesOf(await drainMessages(sub))).toEqual(['n2', 'n3']);
+  });
+
+  it('a composite SEND may include an exchange part', async () => {
+    const ex = nm('comp');
+    const b = await startCompatBroker({ exchanges: [{ name: ex, type: 'direct' }] });
+    const sub = await b.connectTcp({}, 'sub');
+    await sub.subscribe(`/exchange/${ex}/k`, 'ex');
+    const q = `/queue/${nm('compq')}`;
+    const pub = await b.connectTcp({}, 'pub');
+    await pub.publish(`/exchange/${ex}/k,${q}`, 'both');
+    expect(bodiesOf(await drainMessages(sub))).toEqual(['both']);
+    expect(await browseBodies(b, q)).toEqual(['both']);
+  });
+
+  it('a /queue/> wildcard subscriber does not consume private exchange subscription queues', async () => {
+    const ex = nm('priv');
+    const b = await startCompatBroker({ exchanges: [{ name: ex, type: 'fanout' }] });
+    const owner = await b.connectTcp({}, 'owner');
+    await owner.subscribe(`/exchange/${ex}`, 'mine', { ack: 'client-individual' });
+    const thief = await b.connectTcp({}, 'thief');
+    await thief.subscribe('/queue/>', 'all');
+    const pub = await b.connectTcp({}, 'pub');
+    for (let i = 0; i < 3; i++) await pub.publish(`/exchange/${ex}`, `p${i}`);
+    expect(bodiesOf(await owner.messages(3))).toEqual(['p0', 'p1', 'p2']);
+    expect(await drainMessages(thief)).toEqual([]);
+  });
 });
 
 describe('exchange message headers', () => {

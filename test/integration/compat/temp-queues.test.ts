@@ -212,6 +212,55 @@ describe('reply-to a temp topic (ActiveMQ)', () => {
   });
 });
 
+describe('temp destinations stay private', () => {
+  it('a /queue/> wildcard subscriber on another connection never sees temp-queue replies', async () => {
+    const b = await startBroker();
+    const thief = await b.connectTcp({}, 'thief');
+    await thief.subscribe('/queue/>', 'all');
+    // The request goes over a topic, so the thief's queue wildcard cannot take it.
+    const service = `/topic/${uniqueName('svc')}`;
+    const server = await b.connectTcp({}, 'server');
+    await server.subscribe(service, 'svc');
+    const client = await b.connectTcp({}, 'client');
+    await client.subscribe('/temp-queue/secret', 'r');
+    await client.publish(service, 'req', { 'reply-to': '/temp-queue/secret' });
+    await answer(server, () => 'private reply');
+    expect((await client.message()).bodyText).toBe('private reply');
+    expect(await drainMessages(thief)).toEqual([]);
+  });
+
+  it('a /topic/> wildcard subscriber on another connection never sees temp-topic traffic', async () => {
+    const b = await startBroker();
+    const snoop = await b.connectTcp({}, 'snoop');
+    await snoop.subscribe('/topic/>', 'all');
+    const owner = await b.connectTcp({}, 'owner');
+    await owner.subscribe('/temp-topic/t', 't');
+    await owner.publish('/temp-topic/t', 'hidden');
+    expect((await owner.message()).bodyText).toBe('hidden');
+    expect(await drainMessages(snoop)).toEqual([]);
+  });
+
+  it('reply-to is rewritten for a SEND inside a transaction, and the reply comes back', async () => {
+    const b = await startBroker();
+    const service = `/queue/${uniqueName('svc')}`;
+    const server = await b.connectTcp({}, 'server');
+    await server.subscribe(service, 'svc');
+    const client = await b.connectTcp({}, 'client');
+    await client.subscribe('/temp-queue/txr', 'r');
+    await client.sendWithReceipt('BEGIN', { transaction: 'tx' });
+    await client.sendWithReceipt(
+      'SEND',
+      { destination: service, transaction: 'tx', 'reply-to': '/temp-queue/txr' },
+      'in-tx',
+    );
+    expect(await drainMessages(server)).toEqual([]);
+    await client.sendWithReceipt('COMMIT', { transaction: 'tx' });
+    const req = await answer(server, () => 'tx-reply');
+    expect(req.headers['reply-to']).toMatch(/^\/reply-queue\//);
+    expect((await client.message()).bodyText).toBe('tx-reply');
+  });
+});
+
 describe('temp topic lifetime', () => {
   it('a temp topic dies with its connection: a late reply to /reply-topic/… reaches nobody', async () => {
     const b = await startBroker();
