@@ -31,6 +31,8 @@ export interface ListenAddresses {
 
 /** How long close() waits for clients to take their ERROR and go, before cutting them off. */
 const SHUTDOWN_GRACE_MS = 2000;
+/** Linux keeps TIME_WAIT sockets for 60 s. */
+const BUSY_PORT_WAIT_MS = 65_000;
 
 /**
  * A running Stompede: listeners, the sessions they accept, and the broker
@@ -172,10 +174,12 @@ export class StompedeBroker implements ConnectionAcceptor {
         };
         const listener =
           wsTransport === 'uws'
-            ? await listenUws(
-                { ...wsOptions, maxBackpressure: limits.outboundMaxBuffer },
-                this,
-                this.httpHandler,
+            ? await this.retryBusyPort(wsPort, () =>
+                listenUws(
+                  { ...wsOptions, maxBackpressure: limits.outboundMaxBuffer },
+                  this,
+                  this.httpHandler,
+                ),
               )
             : await listenWs(wsOptions, this, this.httpHandler);
         this.listeners.push(listener);
@@ -259,6 +263,31 @@ export class StompedeBroker implements ConnectionAcceptor {
       this.lock?.release();
     }
     this.logger.info('stopped');
+  }
+
+  /**
+   * uWebSockets.js sets no SO_REUSEADDR, so its port stays unbindable (for
+   * anyone) while connections of a previous run sit in TIME_WAIT, up to a
+   * minute after a restart. Wait that out, saying so, instead of failing.
+   */
+  private async retryBusyPort(port: number, bind: () => Promise<Listener>): Promise<Listener> {
+    const deadline = Date.now() + BUSY_PORT_WAIT_MS;
+    let told = false;
+    for (;;) {
+      try {
+        return await bind();
+      } catch (err) {
+        if (port === 0 || Date.now() > deadline) throw err;
+        if (!told) {
+          told = true;
+          this.logger.warn(
+            { port },
+            'port busy, probably connections of a previous run in TIME_WAIT; retrying for up to a minute',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   }
 
   private async closeListeners(): Promise<void> {
