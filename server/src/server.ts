@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createStaticHandler } from './admin/static-files.js';
 import { Broker } from './broker/broker.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
+import { Counters } from './counters.js';
 import { createLogger, type Logger } from './logger.js';
 import { HeartbeatScheduler } from './session/heartbeat.js';
 import { Session, type SessionContext } from './session/session.js';
@@ -45,6 +46,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   private starting: Promise<Broker> | null = null;
   private lock: DataDirLock | null = null;
   private readonly scheduler = new HeartbeatScheduler();
+  /** Event counters shared by every layer (limit breaches, refused logins, drops). */
+  readonly counters = new Counters();
   private readonly sessions = new Set<Session>();
   /** Dropped sessions waiting for their clients to resume them, by resume token. */
   private readonly parked = new Map<string, Session>();
@@ -106,6 +109,7 @@ export class StompedeBroker implements ConnectionAcceptor {
         broker,
         config: this.config,
         scheduler: this.scheduler,
+        counters: this.counters,
         logger: this.logger,
         serverName: `stompede/${VERSION}`,
         newSessionId: () => `session-${this.sessionPrefix}-${this.nextSession++}`,

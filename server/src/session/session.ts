@@ -3,6 +3,7 @@ import { BrokerError } from '../broker/errors.js';
 import { type Message, sharedHeaderLines } from '../broker/message.js';
 import type { Consumer, Subscription } from '../broker/subscription.js';
 import type { BrokerConfig, CompatMode } from '../config.js';
+import type { Counters } from '../counters.js';
 import type { Logger } from '../logger.js';
 import { encodeFrame, encodeMessage, HEARTBEAT_EOL } from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -22,6 +23,8 @@ export interface SessionContext {
   readonly broker: Broker;
   readonly config: BrokerConfig;
   readonly scheduler: HeartbeatScheduler;
+  /** Event counters (limit breaches and the like), exported as metrics. */
+  readonly counters: Counters;
   readonly logger: Logger;
   /** `server` header value of CONNECTED, e.g. `stompede/0.1.0`. */
   readonly serverName: string;
