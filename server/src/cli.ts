@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { AuthSetupError } from './auth/errors.js';
+import { isLoopbackHost } from './auth/loopback.js';
 import { CliError, registerClientCommands } from './cli/index.js';
+import { registerUser } from './cli/user.js';
 import {
   type BrokerConfig,
   ConfigError,
@@ -21,6 +24,13 @@ interface ServeFlags {
   config?: string;
   logLevel?: BrokerConfig['logLevel'];
   demoDir?: string;
+  usersFile?: string;
+  allowAnonymous?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsPort?: number | 'off';
+  wssPort?: number | 'off';
 }
 
 /** A port number, or 'off' to disable that listener (commander drops a parser's null, so 'off' stays a string here). */
@@ -51,14 +61,51 @@ function configFor(flags: ServeFlags): DeepPartial<BrokerConfig> {
     store: flags.store,
     logLevel: flags.logLevel,
     demoDir: flags.demoDir,
+    auth: {
+      usersFile: flags.usersFile,
+      allowAnonymous: flags.allowAnonymous === true ? true : undefined,
+    },
+    tls: {
+      certFile: flags.tlsCert,
+      keyFile: flags.tlsKey,
+      caFile: flags.tlsCa,
+      tcpPort: portFlag(flags.tlsPort),
+      wssPort: portFlag(flags.wssPort),
+    },
   };
   return layerConfigs(fromFile, env, fromFlags);
+}
+
+/**
+ * Anonymous access is for the loopback default: on any other host, serve
+ * refuses to start without logins (users file or JWT) unless anonymous access
+ * is asked for explicitly. Returns the one-line reason, or null when fine.
+ */
+function anonymousExposure(config: BrokerConfig): string | null {
+  const { auth, host } = config;
+  if (isLoopbackHost(host) || auth.allowAnonymous === true) return null;
+  if (auth.usersFile !== null || auth.jwt.secret !== null || auth.jwt.jwksFile !== null)
+    return null;
+  return (
+    `refusing to listen on ${host} without authentication: no users file (--users-file) or JWT ` +
+    '(auth.jwt) is configured, so anyone who reaches this address could connect; add users with ' +
+    "'stompede user add', or pass --allow-anonymous to allow it"
+  );
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
   // Loaded here so the client verbs (tail, publish, subscribe) start without the broker.
   const { createBroker } = await import('./index.js');
-  const broker = createBroker(configFor(flags));
+  let broker: ReturnType<typeof createBroker>;
+  try {
+    broker = createBroker(configFor(flags));
+  } catch (err) {
+    // An unreadable users or JWKS file: one line, like any other config error.
+    if (err instanceof AuthSetupError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  const refusal = anonymousExposure(broker.config);
+  if (refusal !== null) throw new CliError(refusal, 2);
   const addresses = await broker.listen();
   const lines = [
     `stompede ${VERSION} is running (store: ${broker.config.store}${addresses.ws ? `, WebSocket engine: ${addresses.wsTransport}` : ''})`,
@@ -70,6 +117,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   if (addresses.tcp)
     lines.push(`  STOMP over TCP:     stomp://${addresses.tcp.host}:${addresses.tcp.port}`);
+  if (addresses.tls)
+    lines.push(`  STOMP over TLS:     stomp+ssl://${addresses.tls.host}:${addresses.tls.port}`);
+  if (addresses.wss) {
+    const base = `${addresses.wss.host}:${addresses.wss.port}`;
+    lines.push(`  STOMP over secure WebSocket: wss://${base}${broker.config.wsPaths[0]}`);
+  }
   lines.push('Press Ctrl+C to stop.');
   process.stderr.write(`${lines.join('\n')}\n`);
   let stopping = false;
@@ -87,6 +140,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGHUP re-reads the TLS certificate/key/CA (after a renewal). Only when
+  // TLS is on: otherwise SIGHUP keeps its default (the process ends).
+  if (addresses.tls || addresses.wss) {
+    // reloadTls logs the one line (new subject and expiry, or the error).
+    process.on('SIGHUP', () => void broker.reloadTls());
+  }
 }
 
 const program = new Command()
@@ -134,9 +193,37 @@ program
     ]),
   )
   .option('--demo-dir <dir>', 'static files served at / (STOMPEDE_DEMO_DIR)')
+  .option(
+    '--users-file <file>',
+    'users who log in with a passcode (STOMPEDE_USERS_FILE; see stompede user add)',
+  )
+  .option(
+    '--allow-anonymous',
+    'let clients in without logging in, even on a non-loopback --host (auth.allowAnonymous)',
+  )
+  .option(
+    '--tls-cert <file>',
+    'TLS certificate (PEM); with --tls-key turns on stomp+ssl:// (STOMPEDE_TLS_CERT_FILE)',
+  )
+  .option('--tls-key <file>', 'TLS private key (PEM) (STOMPEDE_TLS_KEY_FILE)')
+  .option(
+    '--tls-ca <file>',
+    'CA (PEM) that client certificates must chain to (STOMPEDE_TLS_CA_FILE)',
+  )
+  .option(
+    '--tls-port <port>',
+    'STOMP over TLS port, or "off" (STOMPEDE_TLS_PORT; default 61612)',
+    portArg,
+  )
+  .option(
+    '--wss-port <port>',
+    'HTTPS + secure WebSocket port, or "off" (STOMPEDE_WSS_PORT; default off)',
+    portArg,
+  )
   .action(serve);
 
 registerClientCommands(program);
+registerUser(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -2,10 +2,13 @@ import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createStaticHandler } from './admin/static-files.js';
+import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
-import { Counters } from './counters.js';
+import { Counters, LIMIT_BREACHES } from './counters.js';
 import { createLogger, type Logger } from './logger.js';
+import { encodeFrame } from './protocol/encoder.js';
+import { coversDestination } from './session/handlers/access.js';
 import { HeartbeatScheduler } from './session/heartbeat.js';
 import { Session, type SessionContext } from './session/session.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
@@ -13,13 +16,20 @@ import { openStore } from './store/index.js';
 import type {
   Connection,
   ConnectionAcceptor,
+  ConnectionHandler,
   HttpHandler,
   Listener,
+  PeerCertificate,
+  SecureListener,
+  TransportKind,
 } from './transport/connection.js';
+import type { RefusedUpgrade } from './transport/origin.js';
 import { listenTcp } from './transport/tcp.js';
-import { listenUws } from './transport/uws.js';
+import { listenTls } from './transport/tls.js';
+import { loadTlsMaterial, type TlsMaterial } from './transport/tls-material.js';
+import { listenUws, listenUwsSsl } from './transport/uws.js';
 import { loadUws, uwsLoadError } from './transport/uws-loader.js';
-import { attachWs, listenWs, type WsAttachment } from './transport/ws.js';
+import { attachWs, listenWs, listenWss, type WsAttachment } from './transport/ws.js';
 import { VERSION } from './version.js';
 
 /** Where the broker listens, as bound (port 0 in the config becomes the real port here). */
@@ -28,7 +38,45 @@ export interface ListenAddresses {
   ws: { host: string; port: number } | null;
   /** The WebSocket engine actually serving wsPort (uws falls back to ws when it cannot load). */
   wsTransport: 'uws' | 'ws';
+  /** `stomp+ssl://` (tls.tcpPort); null when TLS is off or that port is disabled. */
+  tls: { host: string; port: number } | null;
+  /**
+   * `wss://` + `https://` (tls.wssPort); null when off. `transport` is the
+   * engine serving it: ws when uws cannot load or client certificates are requested.
+   */
+  wss: { host: string; port: number; transport: 'uws' | 'ws' } | null;
 }
+
+/** The certificate the TLS listeners serve, as logged on start and reload. */
+export interface TlsCertificateInfo {
+  subject: string;
+  /** ISO 8601 expiry. */
+  validTo: string;
+  fingerprint256: string;
+}
+
+/** Outcome of reloadTls(): the certificate now served, or why the old one was kept. */
+export type TlsReloadResult = ({ ok: true } & TlsCertificateInfo) | { ok: false; error: string };
+
+/** One live client connection, for introspection (tests, admin). */
+export interface ConnectionInfo {
+  /** Session id (as in CONNECTED `session`). */
+  id: string;
+  state: string;
+  transport: TransportKind;
+  /** TLS (`stomp+ssl://`, `wss://`). */
+  secure: boolean;
+  remoteAddress: string;
+  /** The verified client certificate (mutual TLS), when there is one. */
+  peerCertificate: PeerCertificate | null;
+}
+
+/** Counter of refused logins (bad passcode, unknown user, bad or foreign token). */
+export const AUTH_FAILURES = 'stompede_auth_failures_total';
+/** Counter of WebSocket upgrades refused by the Origin allow-list, labelled with the reason. */
+export const REFUSED_UPGRADES = 'stompede_refused_upgrades_total';
+/** Counter of failed TLS handshakes, labelled with the listener ('tls' | 'wss'). */
+export const TLS_HANDSHAKE_FAILURES = 'stompede_tls_handshake_failures_total';
 
 /** How long close() waits for clients to take their ERROR and go, before cutting them off. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -48,21 +96,43 @@ export class StompedeBroker implements ConnectionAcceptor {
   private readonly scheduler = new HeartbeatScheduler();
   /** Event counters shared by every layer (limit breaches, refused logins, drops). */
   readonly counters = new Counters();
+  /** Who may connect and what they may do (config `auth`), handed to every session. */
+  private readonly auth: AuthSetup;
   private readonly sessions = new Set<Session>();
   /** Dropped sessions waiting for their clients to resume them, by resume token. */
   private readonly parked = new Map<string, Session>();
   private readonly listeners: Listener[] = [];
+  /** The TLS listeners among `listeners`, for reloadTls(). */
+  private secureListeners: SecureListener[] = [];
+  private tlsMaterial: TlsMaterial | null = null;
   private readonly attachments: WsAttachment[] = [];
   private context: SessionContext | null = null;
   private readonly sessionPrefix = Date.now().toString(36);
   private readonly httpHandler: HttpHandler;
   private nextSession = 1;
+  /** Open client connections (parked sessions have none), in all and per remote address. */
+  private openConnections = 0;
+  private readonly connectionsByIp = new Map<string, number>();
+  /** When a refused connection was last logged (refusals come in floods; the counter has them all). */
+  private lastRefusalLog = 0;
   private closing = false;
   private allClosed: (() => void) | null = null;
 
   constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
     this.config = resolveConfig(overrides);
     this.logger = logger ?? createLogger(this.config.logLevel);
+    // Reads the users and JWKS files now: a bad one stops the broker before it listens.
+    this.auth = createAuth(this.config.auth, coversDestination, {
+      onFailure: (remoteAddress, reason, delayMs) => {
+        this.counters.increment(AUTH_FAILURES);
+        this.logger.info({ remoteAddress, reason, delayMs }, 'login refused');
+      },
+      onReloadError: (err) =>
+        this.logger.warn(
+          { err: err.message },
+          'auth file changed but cannot be read; keeping the previous one',
+        ),
+    });
     this.httpHandler = createStaticHandler(
       this.config.demoDir ?? defaultDemoDir(),
       this.config.wsPaths,
@@ -102,7 +172,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     try {
       const store = await openStore(kind, dataDir);
       const state = await store.recover();
-      const broker = new Broker(this.config, store);
+      const broker = new Broker(this.config, store, this.counters);
       broker.recover(state, cleanShutdown);
       this.core = broker;
       this.context = {
@@ -112,8 +182,11 @@ export class StompedeBroker implements ConnectionAcceptor {
         counters: this.counters,
         logger: this.logger,
         serverName: `stompede/${VERSION}`,
+        authenticator: this.auth.authenticator,
+        authorizer: this.auth.authorizer,
         newSessionId: () => `session-${this.sessionPrefix}-${this.nextSession++}`,
         sessionClosed: (session) => this.sessionClosed(session),
+        connectionClosed: (connection) => this.connectionClosed(connection),
         parkSession: (session) => this.parked.set(session.resumeToken, session),
         unparkSession: (session) => {
           if (this.parked.get(session.resumeToken) === session)
@@ -146,10 +219,67 @@ export class StompedeBroker implements ConnectionAcceptor {
   }
 
   /** ConnectionAcceptor: every transport hands each new socket here. */
-  accept(connection: Connection): Session {
+  accept(connection: Connection): ConnectionHandler {
+    const refused = this.refuseOverLimit(connection);
+    if (refused !== null) return refused;
     const session = new Session(connection, this.context!);
     this.sessions.add(session);
+    // Counted out by Session.onClose (SessionContext.connectionClosed).
+    this.openConnections++;
+    const ip = connection.remoteAddress;
+    this.connectionsByIp.set(ip, (this.connectionsByIp.get(ip) ?? 0) + 1);
     return session;
+  }
+
+  /**
+   * limits.maxConnections and limits.maxConnectionsPerIp, checked at accept:
+   * over either, the connection gets ERROR `too many connections` naming the
+   * limit and is closed, without a session. Returns its do-nothing handler,
+   * or null to go ahead.
+   */
+  private refuseOverLimit(connection: Connection): ConnectionHandler | null {
+    const { maxConnections, maxConnectionsPerIp } = this.config.limits;
+    const ip = connection.remoteAddress;
+    let limit: string;
+    let detail: string;
+    if (this.openConnections >= maxConnections) {
+      limit = 'limits.maxConnections';
+      detail =
+        `The broker already serves ${this.openConnections} connections, the most it allows ` +
+        '(limits.maxConnections). Try again later; an operator can raise limits.maxConnections.';
+    } else if (ip !== '' && (this.connectionsByIp.get(ip) ?? 0) >= maxConnectionsPerIp) {
+      limit = 'limits.maxConnectionsPerIp';
+      detail =
+        `${ip} already has ${maxConnectionsPerIp} connections open, the most one address may have ` +
+        '(limits.maxConnectionsPerIp). Close some, or share connections; an operator can raise ' +
+        'limits.maxConnectionsPerIp.';
+    } else {
+      return null;
+    }
+    this.counters.increment(LIMIT_BREACHES, { limit });
+    const now = Date.now();
+    if (now - this.lastRefusalLog >= 1000) {
+      this.lastRefusalLog = now;
+      this.logger.warn(
+        { limit, remoteAddress: ip, connections: this.openConnections },
+        'connection refused: too many connections',
+      );
+    }
+    const headers: [string, string][] = [
+      ['message', 'too many connections'],
+      ['content-type', 'text/plain'],
+    ];
+    connection.send(encodeFrame('ERROR', headers, `${detail}\n`, '1.0'));
+    connection.end();
+    return REFUSED_CONNECTION;
+  }
+
+  private connectionClosed(connection: Connection): void {
+    this.openConnections--;
+    const ip = connection.remoteAddress;
+    const count = (this.connectionsByIp.get(ip) ?? 1) - 1;
+    if (count > 0) this.connectionsByIp.set(ip, count);
+    else this.connectionsByIp.delete(ip);
   }
 
   /** Bind the TCP and HTTP/WebSocket listeners the config asks for. */
@@ -159,6 +289,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     let wsTransport = this.config.wsTransport;
     let ws: ListenAddresses['ws'] = null;
     let tcp: ListenAddresses['tcp'] = null;
+    let secure: Pick<ListenAddresses, 'tls' | 'wss'> = { tls: null, wss: null };
     try {
       if (wsPort !== null) {
         if (wsTransport === 'uws' && loadUws() === null) {
@@ -168,14 +299,7 @@ export class StompedeBroker implements ConnectionAcceptor {
           );
           wsTransport = 'ws';
         }
-        const wsOptions = {
-          host,
-          port: wsPort,
-          paths: this.config.wsPaths,
-          maxPayload: wsMaxPayload(this.config),
-          highWaterMark: limits.outboundHighWaterMark,
-          onError: (err: unknown) => this.logger.error({ err }, 'WebSocket connection failed'),
-        };
+        const wsOptions = this.wsListenOptions(wsPort);
         const listener =
           wsTransport === 'uws'
             ? await this.retryBusyPort(wsPort, () =>
@@ -202,12 +326,156 @@ export class StompedeBroker implements ConnectionAcceptor {
         this.listeners.push(listener);
         tcp = { host: listener.host, port: listener.port };
       }
+      secure = await this.listenSecure();
     } catch (err) {
       await this.closeListeners();
       throw err;
     }
-    this.logger.info({ tcp, ws, wsTransport }, 'listening');
-    return { tcp, ws, wsTransport };
+    this.logger.info({ tcp, ws, wsTransport, tls: secure.tls, wss: secure.wss }, 'listening');
+    return { tcp, ws, wsTransport, ...secure };
+  }
+
+  /** The `stomp+ssl://` and `wss://` listeners, when tls.certFile/keyFile are set. */
+  private async listenSecure(): Promise<Pick<ListenAddresses, 'tls' | 'wss'>> {
+    const { host, tls: config, limits } = this.config;
+    if (config.certFile === null || config.keyFile === null) return { tls: null, wss: null };
+    if (config.tcpPort === null && config.wssPort === null) return { tls: null, wss: null };
+    const material = loadTlsMaterial({
+      certFile: config.certFile,
+      keyFile: config.keyFile,
+      caFile: config.caFile ?? undefined,
+    });
+    this.tlsMaterial = material;
+    this.logger.info(certificateInfo(material), 'TLS certificate loaded');
+    const tlsOptions = (listener: 'tls' | 'wss') => ({
+      material,
+      requestClientCert: config.requestClientCert,
+      rejectUnauthorized: config.rejectUnauthorized,
+      onTlsError: (error: Error, remoteAddress: string) => {
+        this.counters.increment(TLS_HANDSHAKE_FAILURES, { listener });
+        this.logger.debug(
+          { listener, remoteAddress, reason: error.message },
+          'TLS handshake failed',
+        );
+      },
+    });
+    let tls: ListenAddresses['tls'] = null;
+    let wss: ListenAddresses['wss'] = null;
+    if (config.tcpPort !== null) {
+      const listener = await listenTls(
+        {
+          host,
+          port: config.tcpPort,
+          highWaterMark: limits.outboundHighWaterMark,
+          onError: (err: unknown) => this.logger.error({ err }, 'TLS connection failed'),
+          tls: tlsOptions('tls'),
+        },
+        this,
+      );
+      this.listeners.push(listener);
+      this.secureListeners.push(listener);
+      tls = { host: listener.host, port: listener.port };
+    }
+    if (config.wssPort !== null) {
+      let transport = this.config.wsTransport;
+      if (transport === 'uws' && config.requestClientCert) {
+        this.logger.info(
+          'wss:// is served by the ws engine: uWebSockets.js cannot expose client certificates (tls.requestClientCert)',
+        );
+        transport = 'ws';
+      } else if (transport === 'uws' && loadUws() === null) {
+        this.logger.warn(
+          { reason: uwsLoadError() },
+          'uWebSockets.js cannot load on this platform; serving wss:// with the ws package instead',
+        );
+        transport = 'ws';
+      }
+      const wssPort = config.wssPort;
+      const options = { ...this.wsListenOptions(wssPort), tls: tlsOptions('wss') };
+      const listener =
+        transport === 'uws'
+          ? await this.retryBusyPort(wssPort, () =>
+              listenUwsSsl(
+                { ...options, maxBackpressure: limits.outboundMaxBuffer },
+                this,
+                this.httpHandler,
+              ),
+            )
+          : await listenWss(options, this, this.httpHandler);
+      this.listeners.push(listener);
+      this.secureListeners.push(listener);
+      wss = { host: listener.host, port: listener.port, transport };
+    }
+    return { tls, wss };
+  }
+
+  /**
+   * Re-read tls.certFile/keyFile/caFile and serve them on the TLS listeners
+   * from now on: new connections get the new certificate, established ones
+   * keep theirs. `stompede serve` calls it on SIGHUP. A file that cannot be
+   * used (unreadable, not PEM, key not matching) leaves the old certificate
+   * in place and is logged as an error. Logs one line either way.
+   */
+  async reloadTls(): Promise<TlsReloadResult> {
+    const { certFile, keyFile, caFile } = this.config.tls;
+    if (this.secureListeners.length === 0 || certFile === null || keyFile === null) {
+      const error = 'TLS is not listening: nothing to reload';
+      this.logger.info(error);
+      return { ok: false, error };
+    }
+    try {
+      const material = loadTlsMaterial({ certFile, keyFile, caFile: caFile ?? undefined });
+      for (const listener of this.secureListeners) await listener.reloadTls(material);
+      this.tlsMaterial = material;
+      const info = certificateInfo(material);
+      this.logger.info(info, 'TLS certificate reloaded');
+      return { ok: true, ...info };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.logger.error({ error }, 'TLS reload failed; still serving the previous certificate');
+      return { ok: false, error };
+    }
+  }
+
+  /** The certificate the TLS listeners serve now; null when TLS is off. */
+  get tlsCertificate(): TlsCertificateInfo | null {
+    return this.tlsMaterial === null ? null : certificateInfo(this.tlsMaterial);
+  }
+
+  /** Every live client connection (sessions not yet closed), with its transport and TLS identity. */
+  listConnections(): ConnectionInfo[] {
+    return [...this.sessions].map((session) => ({
+      id: session.id,
+      state: session.state,
+      transport: session.connection.transport,
+      secure: session.connection.secure === true,
+      remoteAddress: session.connection.remoteAddress,
+      peerCertificate: session.connection.peerCertificate ?? null,
+    }));
+  }
+
+  /** A WebSocket upgrade refused by the Origin allow-list: one log line and a counter. */
+  private readonly upgradeRefused = (refused: RefusedUpgrade): void => {
+    this.counters.increment(REFUSED_UPGRADES, { reason: refused.reason });
+    this.logger.warn(
+      refused,
+      'WebSocket upgrade refused (Origin not allowed; see origins.allowed)',
+    );
+  };
+
+  /** Options every WebSocket listener shares. */
+  private wsListenOptions(port: number) {
+    const { host, limits } = this.config;
+    return {
+      host,
+      port,
+      paths: this.config.wsPaths,
+      maxPayload: wsMaxPayload(this.config),
+      highWaterMark: limits.outboundHighWaterMark,
+      onError: (err: unknown) => this.logger.error({ err }, 'WebSocket connection failed'),
+      origins: this.config.origins,
+      onRefusedUpgrade: this.upgradeRefused,
+    };
   }
 
   /**
@@ -223,6 +491,8 @@ export class StompedeBroker implements ConnectionAcceptor {
         maxPayload: wsMaxPayload(this.config),
         highWaterMark: this.config.limits.outboundHighWaterMark,
         onError: (err: unknown) => this.logger.error({ err }, 'WebSocket connection failed'),
+        origins: this.config.origins,
+        onRefusedUpgrade: this.upgradeRefused,
       },
       this,
     );
@@ -274,7 +544,10 @@ export class StompedeBroker implements ConnectionAcceptor {
    * anyone) while connections of a previous run sit in TIME_WAIT, up to a
    * minute after a restart. Wait that out, saying so, instead of failing.
    */
-  private async retryBusyPort(port: number, bind: () => Promise<Listener>): Promise<Listener> {
+  private async retryBusyPort<L extends Listener>(
+    port: number,
+    bind: () => Promise<L>,
+  ): Promise<L> {
     const deadline = Date.now() + BUSY_PORT_WAIT_MS;
     let told = false;
     for (;;) {
@@ -296,6 +569,7 @@ export class StompedeBroker implements ConnectionAcceptor {
 
   private async closeListeners(): Promise<void> {
     const listeners = this.listeners.splice(0);
+    this.secureListeners = [];
     const attachments = this.attachments.splice(0);
     await Promise.all([...listeners.map((l) => l.close()), ...attachments.map((a) => a.close())]);
   }
@@ -310,6 +584,13 @@ export class StompedeBroker implements ConnectionAcceptor {
   }
 }
 
+/** What a connection refused at accept is handed to: it reads nothing and owns nothing. */
+const REFUSED_CONNECTION: ConnectionHandler = {
+  onData() {},
+  onDrain() {},
+  onClose() {},
+};
+
 /**
  * Room for a whole frame in one WebSocket message, plus slack, so a frame
  * over maxFrameSize reaches the parser and gets a readable ERROR rather than
@@ -317,6 +598,14 @@ export class StompedeBroker implements ConnectionAcceptor {
  */
 function wsMaxPayload(config: BrokerConfig): number {
   return config.limits.maxFrameSize + 64 * 1024;
+}
+
+function certificateInfo(material: TlsMaterial): TlsCertificateInfo {
+  return {
+    subject: material.subject,
+    validTo: material.validTo.toISOString(),
+    fingerprint256: material.fingerprint256,
+  };
 }
 
 /** The demo app next to this package in the source tree, when there is one (not in an npm install). */

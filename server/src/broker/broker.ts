@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BrokerConfig, DestinationPolicy } from '../config.js';
+import { Counters, LIMIT_BREACHES } from '../counters.js';
 import { createHeaders, type FrameHeaders } from '../protocol/frame.js';
 import type { RecoveredState, Store } from '../store/store.js';
 import { deadLetterHeaders, deadLetterQueueName } from './dead-letter.js';
@@ -18,6 +19,7 @@ import { messageFromStore, storedForm } from './stored-form.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
 import { TempDestinations } from './temp-destinations.js';
+import { MESSAGES_DROPPED } from './topic-flow.js';
 import { TopicRouter } from './topic-router.js';
 import { VirtualTopics } from './virtual-topics.js';
 
@@ -39,6 +41,8 @@ const HISTORY_TRIM_STEP = 128;
  */
 export class Broker implements QueueHost {
   readonly store: Store;
+  /** Event counters (limit breaches, dropped messages), shared with the sessions. */
+  readonly counters: Counters;
   private readonly config: BrokerConfig;
   private readonly queues = new Map<string, Queue>();
   /** Every live topic subscription, literal and wildcard. */
@@ -68,9 +72,10 @@ export class Broker implements QueueHost {
   expired = 0;
   deadLettered = 0;
 
-  constructor(config: BrokerConfig, store: Store) {
+  constructor(config: BrokerConfig, store: Store, counters: Counters = new Counters()) {
     this.config = config;
     this.store = store;
+    this.counters = counters;
     this.durables = new DurableSubscriptions(this, store);
     this.temps = new TempDestinations(this, (destination) => this.policyFor(destination));
     this.exchanges = new ExchangeRegistry(config.exchanges, config.defaultExchangeType);
@@ -135,6 +140,7 @@ export class Broker implements QueueHost {
   ): Promise<void> | null {
     const parts = splitComposite(destinations);
     for (const part of parts) this.validateOne(part);
+    for (const part of parts) this.refuseIfFull(part);
     const writes: Promise<void>[] = [];
     for (const part of parts) {
       const copy = createHeaders();
@@ -192,14 +198,26 @@ export class Broker implements QueueHost {
       this.idle(queue);
       return null;
     }
+    if (queue.refusing) throw queueFull(queue);
     return queue.enqueue(new QueueEntry(message));
+  }
+
+  /** A SEND to a queue at its maxDepth (overflow 'refuse') is refused before anything is sent. */
+  private refuseIfFull(destination: string): void {
+    const resolved = resolveDestination(destination);
+    if (resolved.kind !== 'queue') return;
+    const queue = this.queues.get(resolved.name);
+    if (queue?.refusing) throw queueFull(queue);
   }
 
   /** RabbitMQ exchange: a copy to every queue the exchange's bindings select. */
   private publishToExchange(name: string, key: string, message: Message): Promise<void> | null {
     const exchange = this.exchanges.declare(name, message.headers['x-exchange-type']);
+    const targets = exchange.route(key, message.headers);
+    // All or nothing: a full bound queue refuses the SEND before any copy goes out.
+    for (const queue of targets) if (queue.refusing) throw queueFull(queue);
     const writes: Promise<void>[] = [];
-    for (const queue of exchange.route(key, message.headers)) {
+    for (const queue of targets) {
       const written = queue.enqueue(new QueueEntry(message));
       if (written !== null) writes.push(written);
     }
@@ -579,6 +597,11 @@ export class Broker implements QueueHost {
     if (this.queues.get(queue.name) === queue) this.queues.delete(queue.name);
   }
 
+  overflow(_queue: Queue, _entry: QueueEntry): void {
+    this.counters.increment(LIMIT_BREACHES, { limit: 'maxDepth' });
+    this.counters.increment(MESSAGES_DROPPED, { reason: 'queue-full' });
+  }
+
   idle(queue: Queue): void {
     if (queue.name.startsWith('\u0000')) return; // temp and durable queues live as long as their owner
     // Virtual-topic consumer queues collect their group's copy even while no consumer is connected.
@@ -684,12 +707,36 @@ export class Broker implements QueueHost {
     const existing = this.histories.get(name);
     if (existing !== undefined) return existing;
     const policy = this.policyFor(destination);
-    const retention = { maxMessages: policy.historyMaxMessages, maxAgeMs: policy.historyMaxAgeMs };
-    if (!retains(retention)) return null;
-    const history = new TopicHistory(retention);
+    const asked = { maxMessages: policy.historyMaxMessages, maxAgeMs: policy.historyMaxAgeMs };
+    if (!retains(asked)) return null;
+    // limits.maxHistoryMessages bounds every history; config validation keeps rules' counts under it,
+    // so it only binds a history kept by age alone, whose count trims are then that limit's breaches.
+    const ceiling = this.config.limits.maxHistoryMessages;
+    const capped = asked.maxMessages === 0 || asked.maxMessages > ceiling;
+    const retention = { ...asked, maxMessages: capped ? ceiling : asked.maxMessages };
+    const history = new TopicHistory(
+      retention,
+      capped
+        ? () => this.counters.increment(LIMIT_BREACHES, { limit: 'limits.maxHistoryMessages' })
+        : undefined,
+    );
     this.histories.set(name, history);
     return history;
   }
+}
+
+function queueFull(queue: Queue): BrokerError {
+  const max = queue.policy.maxDepth;
+  const name = queue.destination.slice(0, 120);
+  return new BrokerError(
+    'limit-exceeded',
+    `queue ${name} is full (maxDepth ${max})`,
+    `${name} already holds ${max} waiting messages, the most its policy allows (maxDepth, from ` +
+      'destinationDefaults.maxDepth or a matching "destinations" rule). This message was not accepted. ' +
+      'Let its consumers catch up and send again, raise maxDepth, or set overflow to "drop-oldest" ' +
+      'to keep the newest messages instead.',
+    'maxDepth',
+  );
 }
 
 function splitComposite(destinations: string): string[] {

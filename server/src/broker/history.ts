@@ -27,9 +27,12 @@ export class TopicHistory {
   private messages: Message[] = [];
   private head = 0;
   private readonly retention: HistoryRetention;
+  /** Told of each message dropped for the count limit (the broker counts those of its global ceiling). */
+  private readonly onCountTrim: (() => void) | undefined;
 
-  constructor(retention: HistoryRetention) {
+  constructor(retention: HistoryRetention, onCountTrim?: () => void) {
     this.retention = retention;
+    this.onCountTrim = onCountTrim;
   }
 
   get size(): number {
@@ -51,6 +54,7 @@ export class TopicHistory {
       const tooMany = maxMessages > 0 && this.size > maxMessages;
       const tooOld = maxAgeMs > 0 && oldest.timestamp < now - maxAgeMs;
       if (!tooMany && !tooOld) break;
+      if (tooMany && !tooOld) this.onCountTrim?.();
       dropped = oldest.seq;
       this.head++;
     }

@@ -15,6 +15,12 @@ export interface QueueHost {
   autoDelete(queue: Queue): void;
   /** Empty and without consumers: the owner may forget it. */
   idle(queue: Queue): void;
+  /**
+   * The policy's maxDepth made the queue lose `entry`: the oldest waiting one
+   * (overflow 'drop-oldest'), or the arriving one (overflow 'refuse', on a
+   * path that cannot refuse its producer, such as a virtual-topic copy).
+   */
+  overflow?(queue: Queue, entry: QueueEntry): void;
 }
 
 export type DeadLetterReason = 'max-redeliveries' | 'expired' | 'rejected' | 'maxlen';
@@ -90,6 +96,8 @@ export class Queue implements MessageSource {
   redelivered = 0;
   expired = 0;
   deadLettered = 0;
+  /** Messages lost to the policy's maxDepth (oldest dropped, or arriving ones refused where no producer could be told). */
+  dropped = 0;
 
   constructor(name: string, destination: string, policy: DestinationPolicy, host: QueueHost) {
     this.name = name;
@@ -107,6 +115,12 @@ export class Queue implements MessageSource {
     return this.consumers.length;
   }
 
+  /** Whether a SEND must be refused: maxDepth messages wait and the policy's overflow is 'refuse'. */
+  get refusing(): boolean {
+    const { maxDepth, overflow } = this.policy;
+    return maxDepth > 0 && overflow === 'refuse' && this.depth >= maxDepth;
+  }
+
   /** Whether nothing waits and nobody listens. */
   get idle(): boolean {
     return this.consumers.length === 0 && this.depth === 0;
@@ -118,6 +132,8 @@ export class Queue implements MessageSource {
    * (null when nothing is written).
    */
   enqueue(entry: QueueEntry): Promise<void> | null {
+    const maxDepth = this.policy.maxDepth;
+    if (maxDepth > 0 && this.depth >= maxDepth && !this.makeRoom(maxDepth, entry)) return null;
     this.enqueued++;
     const ttl = this.args.messageTtlMs;
     if (ttl > 0) {
@@ -202,17 +218,55 @@ export class Queue implements MessageSource {
   /** RabbitMQ's `x-max-length` with its default overflow: drop (dead-letter) the oldest. */
   private enforceMaxLength(): void {
     while (this.readyCount > this.args.maxLength) {
-      let oldest: MessageDeque | undefined;
-      for (const deque of this.ready) {
-        const head = deque.peek();
-        if (head !== undefined && (oldest === undefined || head.seq < oldest.peek()!.seq))
-          oldest = deque;
-      }
+      const oldest = this.oldestReady();
       if (oldest === undefined) return;
       const entry = this.takeReady(oldest, 0);
       this.deadLettered++;
       this.host.deadLetter(this, entry, 'maxlen');
     }
+  }
+
+  /** The ready deque whose head was published first. */
+  private oldestReady(): MessageDeque | undefined {
+    let oldest: MessageDeque | undefined;
+    for (const deque of this.ready) {
+      const head = deque.peek();
+      if (head !== undefined && (oldest === undefined || head.seq < oldest.peek()!.seq))
+        oldest = deque;
+    }
+    return oldest;
+  }
+
+  /**
+   * The policy's maxDepth is reached. 'drop-oldest': drop waiting messages,
+   * oldest first, until `arriving` fits. 'refuse': lose `arriving` (the
+   * broker refuses a producer's SEND before it gets here; this is for copies
+   * no producer can be told about). Returns whether `arriving` may go in.
+   */
+  private makeRoom(maxDepth: number, arriving: QueueEntry): boolean {
+    if (this.policy.overflow !== 'drop-oldest') {
+      this.dropped++;
+      this.host.overflow?.(this, arriving);
+      return false;
+    }
+    while (this.depth >= maxDepth) {
+      const oldest = this.oldestReady();
+      let entry: QueueEntry | undefined;
+      if (oldest !== undefined) {
+        entry = this.takeReady(oldest, 0);
+      } else {
+        entry = this.scheduled.shift();
+        if (entry === undefined) break;
+        this.armTimer();
+      }
+      this.dropped++;
+      if (entry.persisted) {
+        entry.persisted = false;
+        this.host.unpersist(this, entry);
+      }
+      this.host.overflow?.(this, entry);
+    }
+    return true;
   }
 
   acknowledged(entries: QueueEntry[]): void {

@@ -1,4 +1,5 @@
 import { type Message, QueueEntry } from './message.js';
+import type { TopicFlow } from './topic-flow.js';
 
 export type AckMode = 'auto' | 'client' | 'client-individual';
 export type NackMode = 'requeue' | 'requeue-unlimited' | 'reject';
@@ -24,6 +25,14 @@ export interface Consumer {
     redeliveries: number,
     replay: boolean,
   ): void;
+  /**
+   * Gate for a live topic message, asked only when the consumer is not
+   * `ready` (its outbound buffer is above the high-water mark) or the
+   * subscription is `limited`: true delivers it now; false means the
+   * consumer's slow-consumer policy dropped it, or the subscription's flow
+   * holds it for conflation. Without this method everything is delivered.
+   */
+  admit?(subscription: Subscription, message: Message): boolean;
 }
 
 /** Where a subscription takes messages from; a queue gives credit back on ack. */
@@ -86,6 +95,14 @@ export class Subscription {
   noLocal = false;
   /** `x-presence:<name>` on a topic SUBSCRIBE: the name it is listed under in that topic's presence. */
   presence = '';
+  /**
+   * Topic flow state: `x-max-rate` budget, messages held for `x-conflate-key`,
+   * and losses not yet reported. Null until one of those headers asks for it
+   * or a first message is dropped.
+   */
+  flow: TopicFlow | null = null;
+  /** `x-max-rate` or `x-conflate-key` was given: every live topic message goes through the consumer's admit(). */
+  limited = false;
   private readonly inflight = new Map<number, QueueEntry>();
   private nextTag = 1;
 
@@ -118,8 +135,33 @@ export class Subscription {
     this.consumer.deliver(this, entry.message, tag, entry.deliveries - 1, false);
   }
 
-  /** Hand over a topic message (live or replayed history). */
+  /** Hand over a topic message (live or replayed history), unless the consumer's flow policies hold or drop it. */
   deliverMessage(message: Message, replay: boolean): void {
+    // The hot path: one flag and the consumer's `ready` when nothing is behind or limited.
+    if (!replay && (this.limited || !this.consumer.ready)) {
+      if (this.consumer.admit?.(this, message) === false) return;
+    }
+    this.sendMessage(message, replay);
+  }
+
+  /**
+   * Deliver what conflation held, newest per key, while the consumer has room
+   * and the rate budget allows. Expired messages are dropped (and reported).
+   */
+  flushHeld(): void {
+    const flow = this.flow;
+    if (flow === null) return;
+    while (flow.heldCount > 0 && this.consumer.ready && flow.take()) {
+      const message = flow.next()!;
+      if (message.expires !== 0 && message.expires <= Date.now()) {
+        flow.drop('expired');
+        continue;
+      }
+      this.sendMessage(message, false);
+    }
+  }
+
+  private sendMessage(message: Message, replay: boolean): void {
     if (this.ackMode === 'auto') {
       this.consumer.deliver(this, message, 0, 0, replay);
       return;
@@ -187,6 +229,7 @@ export class Subscription {
 
   /** The consumer can take messages again (its connection drained). */
   resume(): void {
+    if (this.flow !== null && this.flow.heldCount > 0) this.flushHeld();
     this.source?.resume();
   }
 

@@ -23,7 +23,11 @@ export class TopicRouter implements MessageSource {
   attach(subscription: Subscription, name: string, replay: readonly Message[]): void {
     subscription.source = this;
     subscription.lenientAcks = true;
-    for (const message of replay) subscription.deliverMessage(message, true);
+    for (const message of replay) {
+      // Replay honours the subscription's selector exactly as live delivery does.
+      if (subscription.selector !== null && !subscription.selector(message.headers)) continue;
+      subscription.deliverMessage(message, true);
+    }
     this.trie.add(name, subscription);
     this.names.set(subscription, name);
   }

@@ -1,9 +1,11 @@
+import type { Authenticator, Authorizer, Principal } from '../auth/index.js';
 import type { Broker } from '../broker/broker.js';
 import { BrokerError } from '../broker/errors.js';
 import { type Message, sharedHeaderLines } from '../broker/message.js';
 import type { Consumer, Subscription } from '../broker/subscription.js';
+import { TopicFlow } from '../broker/topic-flow.js';
 import type { BrokerConfig, CompatMode } from '../config.js';
-import type { Counters } from '../counters.js';
+import { type Counters, LIMIT_BREACHES } from '../counters.js';
 import type { Logger } from '../logger.js';
 import { encodeFrame, encodeMessage, HEARTBEAT_EOL } from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -28,9 +30,15 @@ export interface SessionContext {
   readonly logger: Logger;
   /** `server` header value of CONNECTED, e.g. `stompede/0.1.0`. */
   readonly serverName: string;
+  /** Checks CONNECT's credentials; absent or null when logins are off (everyone is anonymous). */
+  readonly authenticator?: Authenticator | null;
+  /** Decides per-destination permissions; absent or null when there is nothing to check. */
+  readonly authorizer?: Authorizer | null;
   newSessionId(): string;
   /** The session has ended; forget it. */
   sessionClosed(session: Session): void;
+  /** The session's connection closed (told once per connection, parked or not): connection limits count it out. */
+  connectionClosed?(connection: Connection): void;
   /** The session dropped and waits, under its resume token, for its client to come back. */
   parkSession(session: Session): void;
   unparkSession(session: Session): void;
@@ -58,6 +66,15 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   version: StompVersion = '1.0';
   login = '';
   clientId = '';
+  /** Who this connection logged in as (set by CONNECT); null before. */
+  principal: Principal | null = null;
+  /** When the login's token lapses (its exp plus the clock tolerance), ms since the epoch; 0 = never. */
+  tokenExpiresAt = 0;
+  /** Permission bits per destination: a SEND repeated to one destination asks the Authorizer once. */
+  readonly permissionCache = new Map<string, number>();
+  /** Frames that arrived while CONNECT's authentication was pending, run in order after it; null when none is. */
+  private heldFrames: Frame[] | null = null;
+  private heldBytes = 0;
   /** Which broker's defaults this connection expects (config `compat`, or CONNECT `x-compat`). */
   compat: CompatMode;
   /**
@@ -82,6 +99,16 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private disconnecting = false;
   private pendingWrites = 0;
   private settledWaiters: (() => void)[] = [];
+  /**
+   * Inbound rate budgets (limits.maxInboundFramesPerSecond / BytesPerSecond):
+   * token buckets of one second's worth, spent per frame and per chunk,
+   * refilled on the scheduler tick (no clock read per frame).
+   */
+  private inboundFrames: number;
+  private inboundBytes: number;
+  private inboundRefilledAt: number;
+  /** Some subscription has x-max-rate or x-conflate-key: its flow refills and flushes on the tick. */
+  private hasLimitedFlows = false;
   framesIn = 0;
   messagesOut = 0;
 
@@ -91,6 +118,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.id = context.newSessionId();
     this.compat = context.config.compat;
     const limits = context.config.limits;
+    this.inboundFrames = limits.maxInboundFramesPerSecond;
+    this.inboundBytes = limits.maxInboundBytesPerSecond;
+    this.inboundRefilledAt = this.openedAt;
     this.parser = new FrameParser((frame) => this.onFrame(frame), {
       maxFrameSize: limits.maxFrameSize,
       maxHeaders: limits.maxHeaders,
@@ -159,6 +189,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   onData(chunk: Uint8Array): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.readSinceTick = true;
+    this.inboundBytes -= chunk.length;
+    if (this.inboundBytes < 0) {
+      this.fail(inboundRateExceeded('bytes', this.context.config.limits.maxInboundBytesPerSecond));
+      return;
+    }
     try {
       this.parser.push(chunk);
     } catch (err) {
@@ -176,6 +211,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   }
 
   onClose(): void {
+    this.context.connectionClosed?.(this.connection);
     if (this.state === 'closed' || this.state === 'parked') return;
     if (this.state === 'connected' && !this.disconnecting && this.resumeToken !== '') {
       this.park();
@@ -189,10 +225,17 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   // ── frames in ────────────────────────────────────────────────────────
 
   private onFrame(frame: Frame): void {
+    if (this.heldFrames !== null) {
+      this.holdFrame(frame);
+      return;
+    }
     this.framesIn++;
     // Read before dispatch: SEND strips `receipt` from the headers it passes on.
     const receipt = frame.headers.receipt;
     try {
+      if (--this.inboundFrames < 0) {
+        throw inboundRateExceeded('frames', this.context.config.limits.maxInboundFramesPerSecond);
+      }
       dispatchFrame(this, frame);
     } catch (err) {
       this.fail(err, receipt);
@@ -207,6 +250,56 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   newHandle(): number {
     return this.nextHandle++;
+  }
+
+  /**
+   * Hold the frames that arrive until `work` (CONNECT's authentication)
+   * settles, then run them in order; if it fails, ERROR and close.
+   */
+  suspendUntil(work: Promise<void>): void {
+    this.heldFrames ??= [];
+    work.then(
+      () => this.releaseHeld(),
+      (err: unknown) => {
+        this.heldFrames = null;
+        this.heldBytes = 0;
+        this.fail(err);
+      },
+    );
+  }
+
+  private holdFrame(frame: Frame): void {
+    this.heldBytes += frame.body.length;
+    if (
+      this.heldFrames!.length >= MAX_HELD_FRAMES ||
+      this.heldBytes > this.context.config.limits.maxFrameSize
+    ) {
+      this.heldFrames = null;
+      this.fail(
+        new SessionError(
+          'limit-exceeded',
+          'too many frames before CONNECTED',
+          `Up to ${MAX_HELD_FRAMES} frames may follow CONNECT before CONNECTED arrives; more came. Wait for CONNECTED.`,
+        ),
+      );
+      return;
+    }
+    this.heldFrames!.push(frame);
+  }
+
+  private releaseHeld(): void {
+    const frames = this.heldFrames ?? [];
+    this.heldFrames = null;
+    this.heldBytes = 0;
+    for (let i = 0; i < frames.length; i++) {
+      if (this.state === 'closing' || this.state === 'closed') return;
+      if (this.heldFrames !== null) {
+        // Suspended again: the rest waits behind that.
+        for (const frame of frames.slice(i)) this.holdFrame(frame);
+        return;
+      }
+      this.onFrame(frames[i]!);
+    }
   }
 
   // ── frames out ───────────────────────────────────────────────────────
@@ -243,20 +336,83 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     if (this.resumeToken !== '') {
-      (this.resumption ??= new Resumption()).record(
-        subscription,
-        message,
-        tag,
-        redeliveries,
-        replay,
-      );
+      this.resumption ??= new Resumption();
+      this.resumption.record(subscription, message, tag, redeliveries, replay);
     }
     let lines = subscription.wirePrefix;
     if (tag !== 0 && this.version === '1.2') lines += `ack:${subscription.handle}.${tag}\n`;
     if (redeliveries > 0) lines += `redelivered:true\nredelivery-count:${redeliveries}\n`;
     if (replay) lines += 'x-history:true\n';
+    if (subscription.flow?.unreported) lines += subscription.flow.takeReport();
     this.messagesOut++;
     this.write(encodeMessage(lines, sharedHeaderLines(message, this.version), message.body));
+  }
+
+  // ── slow consumers and topic flow ────────────────────────────────────
+
+  /**
+   * Consumer gate for a live topic message, asked while this connection is
+   * behind (outbound buffer above limits.outboundHighWaterMark) or the
+   * subscription set x-max-rate / x-conflate-key. Over its rate the message
+   * is held for conflation or dropped; behind, a conflating subscription holds
+   * the newest per key, others are delivered until the buffer passes
+   * slowConsumers.maxBufferedBytes, then dropped or disconnected
+   * (slowConsumers.topicPolicy). Queues never come here: they stop dispatching.
+   */
+  admit(subscription: Subscription, message: Message): boolean {
+    // Parked (held for resumption) or closing (deliver ignores it): no flow policy applies.
+    if (this.state !== 'connected' || this.disconnecting) return true;
+    if (subscription.limited) {
+      const flow = subscription.flow!;
+      if (flow.conflateKey !== '') {
+        if (this.writable && flow.heldCount === 0 && flow.take()) return true;
+        flow.hold(message);
+        if (this.writable) subscription.flushHeld();
+        return false;
+      }
+      if (!flow.take()) {
+        flow.drop('max-rate');
+        return false;
+      }
+    }
+    if (this.writable) return true;
+    const { topicPolicy, maxBufferedBytes } = this.context.config.slowConsumers;
+    const buffered = this.connection.bufferedAmount;
+    if (buffered <= maxBufferedBytes) return true;
+    this.context.counters.increment(LIMIT_BREACHES, { limit: 'slowConsumers.maxBufferedBytes' });
+    if (topicPolicy === 'disconnect') {
+      this.context.logger.warn(
+        { session: this.id, buffered, remoteAddress: this.connection.remoteAddress },
+        'disconnecting slow consumer',
+      );
+      this.sendError(
+        'slow consumer',
+        `This connection fell behind: ${buffered} bytes waited to be sent to it, more than ` +
+          `slowConsumers.maxBufferedBytes (${maxBufferedBytes}); the broker's slowConsumers.topicPolicy is ` +
+          "'disconnect'. Read faster, subscribe to less, or ask for less with x-max-rate or x-conflate-key; " +
+          'an operator can raise slowConsumers.maxBufferedBytes.',
+      );
+      return false;
+    }
+    subscription.flow ??= this.newFlow(0, '');
+    subscription.flow.drop('slow-consumer');
+    return false;
+  }
+
+  /** SUBSCRIBE with x-max-rate and/or x-conflate-key: give the subscription its flow. */
+  limitFlow(subscription: Subscription, maxRate: number, conflateKey: string): void {
+    subscription.flow = this.newFlow(maxRate, conflateKey);
+    subscription.limited = subscription.flow.limited;
+    if (subscription.limited) this.hasLimitedFlows = true;
+  }
+
+  private newFlow(maxRate: number, conflateKey: string): TopicFlow {
+    return new TopicFlow({
+      maxRate,
+      conflateKey,
+      maxHeldBytes: this.context.config.slowConsumers.maxBufferedBytes,
+      counters: this.context.counters,
+    });
   }
 
   // ── endings ──────────────────────────────────────────────────────────
@@ -268,6 +424,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
    */
   fail(err: unknown, receiptId?: string): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    const limit = breachedLimit(err);
+    if (limit !== undefined) this.context.counters.increment(LIMIT_BREACHES, { limit });
     let message: string;
     let detail: string;
     const extra = err instanceof SessionError ? err.headers : [];
@@ -346,8 +504,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.state = 'parked';
     this.parser.stop();
     this.transactions.clear();
-    (this.resumption ??= new Resumption()).parkedUntil =
-      Date.now() + this.context.config.resume.windowMs;
+    this.resumption ??= new Resumption();
+    this.resumption.parkedUntil = Date.now() + this.context.config.resume.windowMs;
     this.context.parkSession(this);
   }
 
@@ -373,6 +531,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.id = parked.id;
     this.clientId = parked.clientId;
     this.nextHandle = parked.nextHandle;
+    this.hasLimitedFlows ||= parked.hasLimitedFlows;
     for (const [id, subscription] of parked.subscriptions) {
       subscription.consumer = this;
       subscription.wirePrefix = `subscription:${escapeHeader(id, this.version)}\n`;
@@ -405,6 +564,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       this.readSinceTick = false;
       this.lastReadAt = now;
     }
+    this.refillInbound(now);
     if (this.wroteSinceTick) {
       this.wroteSinceTick = false;
       this.lastWriteAt = now;
@@ -412,6 +572,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (this.state === 'awaiting-connect') {
       const limit = this.context.config.limits.connectTimeoutMs;
       if (now - this.openedAt > limit) {
+        this.context.counters.increment(LIMIT_BREACHES, { limit: 'limits.connectTimeoutMs' });
         this.sendError(
           'connect timeout',
           `No CONNECT frame arrived within ${limit} ms of opening the connection. Send CONNECT (or STOMP) ` +
@@ -421,6 +582,14 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     if (this.state !== 'connected') return;
+    if (this.tokenExpiresAt !== 0 && now >= this.tokenExpiresAt) {
+      this.sendError(
+        'token expired',
+        `The token this connection logged in with expired (x-token-expires:${this.principal?.expiresAt ?? 0}). ` +
+          'Before it does, send a fresh one: SEND to /system/token with the token as the body; or connect again.',
+      );
+      return;
+    }
     if (this.expectEveryMs > 0) {
       const hb = this.context.config.heartbeat;
       const allowed = this.expectEveryMs * hb.toleranceFactor + hb.graceMs;
@@ -448,9 +617,31 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
         return;
       }
     }
+    if (this.hasLimitedFlows) this.tickFlows(now);
     // Send early by up to one tick so the gap the client sees never exceeds the agreed interval.
     if (this.sendEveryMs > 0 && now - this.lastWriteAt >= this.sendEveryMs - tickMs) {
       this.write(HEARTBEAT_EOL);
+    }
+  }
+
+  /** Give back inbound budget for the time since the last tick, up to one second's worth. */
+  private refillInbound(now: number): void {
+    const elapsed = now - this.inboundRefilledAt;
+    if (elapsed <= 0) return;
+    this.inboundRefilledAt = now;
+    const { maxInboundFramesPerSecond: frames, maxInboundBytesPerSecond: bytes } =
+      this.context.config.limits;
+    this.inboundFrames = Math.min(frames, this.inboundFrames + (elapsed * frames) / 1000);
+    this.inboundBytes = Math.min(bytes, this.inboundBytes + (elapsed * bytes) / 1000);
+  }
+
+  /** x-max-rate budgets refill; what conflation held goes out as far as room and budget allow. */
+  private tickFlows(now: number): void {
+    for (const subscription of this.subscriptions.values()) {
+      const flow = subscription.flow;
+      if (flow === null || !subscription.limited) continue;
+      flow.refill(now);
+      if (flow.heldCount > 0) subscription.flushHeld();
     }
   }
 
@@ -463,6 +654,43 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.context.scheduler.requireResolution(sendEveryMs);
     this.context.scheduler.requireResolution(expectEveryMs);
   }
+}
+
+/** ERROR for a connection sending faster than limits.maxInbound{Frames,Bytes}PerSecond. */
+function inboundRateExceeded(kind: 'frames' | 'bytes', perSecond: number): SessionError {
+  const key =
+    kind === 'frames' ? 'limits.maxInboundFramesPerSecond' : 'limits.maxInboundBytesPerSecond';
+  return new SessionError(
+    'limit-exceeded',
+    'rate limit exceeded',
+    `This connection sent more than ${perSecond} ${kind} per second (${key}). Send more slowly, ` +
+      `or spread the load over several connections; an operator can raise ${key} in the broker config.`,
+  );
+}
+
+/** Frames a client may send after CONNECT before CONNECTED (while its login is checked). */
+const MAX_HELD_FRAMES = 64;
+
+/** Parser limits whose ERRORs come from the codec, by ProtocolError code. */
+const PARSER_LIMITS = new Map([
+  ['frame-too-large', 'limits.maxFrameSize'],
+  ['too-many-headers', 'limits.maxHeaders'],
+  ['header-line-too-long', 'limits.maxHeaderLineLength'],
+]);
+
+/**
+ * The config key of the limit an error reports breaching, for the breach
+ * counter: an explicit `limit` (BrokerError), a parser limit by its code, or
+ * for 'limit-exceeded' the `limits.*` key its detail names. Undefined otherwise.
+ */
+function breachedLimit(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { limit, code, detail } = err as { limit?: unknown; code?: unknown; detail?: unknown };
+  if (typeof limit === 'string') return limit;
+  if (typeof code !== 'string') return undefined;
+  if (code === 'limit-exceeded')
+    return typeof detail === 'string' ? /\blimits\.\w+/.exec(detail)?.[0] : undefined;
+  return PARSER_LIMITS.get(code);
 }
 
 /**

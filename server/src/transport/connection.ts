@@ -2,7 +2,31 @@
  * The one shape every wire (uWebSockets.js, ws, TCP) is turned into. Nothing
  * above the transport layer sees a socket; it sees a Connection.
  */
+import type { TlsMaterial } from './tls-material.js';
+
+/**
+ * Which adapter made the Connection. TLS does not get a kind of its own:
+ * `stomp+ssl://` is 'tcp' and `wss://` is 'uws' or 'ws', with
+ * Connection.secure true. What the layers above decide by kind (e.g. which
+ * clients get a resume token) is about the framing and the kind of client,
+ * which encryption does not change.
+ */
 export type TransportKind = 'uws' | 'ws' | 'tcp';
+
+/**
+ * A client certificate the TLS layer verified against the configured CA
+ * (mutual TLS, `tls.requestClientCert`). Only verified certificates are
+ * reported: a certificate that failed verification (allowed through when
+ * `tls.rejectUnauthorized` is off) leaves Connection.peerCertificate unset.
+ */
+export interface PeerCertificate {
+  /** The subject's common name (CN), e.g. 'alice'; '' when the subject has none. The auth layer maps it to a user. */
+  subject: string;
+  /** The whole subject distinguished name, OpenSSL style, one attribute per line: 'C=DE\nO=Acme\nCN=alice'. */
+  distinguishedName: string;
+  /** SHA-256 fingerprint, colon-separated upper-case hex ('AB:CD:…'), as node:crypto prints it. */
+  fingerprint256: string;
+}
 
 export interface Connection {
   readonly transport: TransportKind;
@@ -11,6 +35,15 @@ export interface Connection {
   readonly remotePort: number;
   /** Negotiated WebSocket subprotocol (`v12.stomp`, …); '' for TCP or when none was offered. */
   readonly subprotocol: string;
+  /** True when the wire is TLS (`stomp+ssl://`, `wss://`); absent or false for plain TCP/ws. */
+  readonly secure?: boolean;
+  /**
+   * The client certificate the TLS handshake verified (mutual TLS), when
+   * `tls.requestClientCert` is on and the client presented a valid one.
+   * Undefined otherwise (plain wires, no certificate, or one that failed
+   * verification). The auth layer may map `subject` (the CN) to a user.
+   */
+  readonly peerCertificate?: PeerCertificate;
   /** Bytes accepted by send() but not yet handed to the kernel. */
   readonly bufferedAmount: number;
   /**
@@ -63,4 +96,14 @@ export interface Listener {
   readonly port: number;
   /** Stop accepting new connections. Existing connections are left to their owners. */
   close(): Promise<void>;
+}
+
+/** A TLS listener (`stomp+ssl://`, `wss://`) whose certificate can be replaced while it runs. */
+export interface SecureListener extends Listener {
+  /**
+   * Serve new connections with this certificate/key/CA from now on;
+   * established connections keep theirs. Rejects (keeping the old
+   * certificate) when the new one cannot be used.
+   */
+  reloadTls(material: TlsMaterial): Promise<void>;
 }

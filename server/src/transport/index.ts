@@ -12,8 +12,20 @@ export type {
   HttpRequestInfo,
   HttpResponseData,
   Listener,
+  PeerCertificate,
+  SecureListener,
   TransportKind,
 } from './connection.js';
+export {
+  canonicalOrigin,
+  DEFAULT_ORIGIN_OPTIONS,
+  type OriginOptions,
+  OriginPolicy,
+  originPatternError,
+  type RefusedUpgrade,
+  type RefusedUpgradeReporter,
+  type UpgradeRefusalReason,
+} from './origin.js';
 export {
   negotiateSubprotocol,
   parseSubprotocolOffer,
@@ -26,11 +38,20 @@ export {
   type SocketAdapterOptions,
   type TcpListenOptions,
 } from './tcp.js';
-export { listenUws, type UwsListenOptions } from './uws.js';
+export { listenTls, type TlsListenOptions } from './tls.js';
+export {
+  loadTlsMaterial,
+  type TlsFiles,
+  type TlsMaterial,
+  type TlsServerOptions,
+  verifiedPeerCertificate,
+} from './tls-material.js';
+export { listenUws, listenUwsSsl, type UwsListenOptions } from './uws.js';
 export { loadUws, type UwsModule, uwsBinaryId, uwsLoadError } from './uws-loader.js';
 export {
   attachWs,
   listenWs,
+  listenWss,
   type WsAttachment,
   type WsAttachOptions,
   type WsListenOptions,

@@ -1,7 +1,8 @@
 /**
  * Raw STOMP over TCP (the ActiveMQ-style port). adaptSocket() turns any
  * connected net.Socket into a Connection so node:tls (whose TLSSocket is a
- * net.Socket) can reuse it unchanged.
+ * net.Socket) can reuse it unchanged: for a TLSSocket the Connection reports
+ * `secure: true` and the verified client certificate, if any (see tls.ts).
  */
 import { createServer, type Socket } from 'node:net';
 import { normaliseAddress } from './address.js';
@@ -15,8 +16,10 @@ import type {
   ConnectionAcceptor,
   ConnectionHandler,
   Listener,
+  PeerCertificate,
   TransportKind,
 } from './connection.js';
+import { isTlsSocket, verifiedPeerCertificate } from './tls-material.js';
 
 /** TCP keep-alive probe delay. Liveness proper is STOMP heart-beating; this reaps dead peers. */
 const KEEPALIVE_INITIAL_DELAY_MS = 60_000;
@@ -51,6 +54,8 @@ class SocketConnection implements Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly subprotocol = '';
+  readonly secure: boolean;
+  readonly peerCertificate: PeerCertificate | undefined;
   handler: ConnectionHandler | undefined;
 
   private closed = false;
@@ -68,6 +73,8 @@ class SocketConnection implements Connection {
     this.transport = options.transport ?? 'tcp';
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
+    this.secure = isTlsSocket(socket);
+    this.peerCertificate = isTlsSocket(socket) ? verifiedPeerCertificate(socket) : undefined;
     this.highWaterMark = Math.max(
       options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       socket.writableHighWaterMark,

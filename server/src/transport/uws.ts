@@ -11,10 +11,25 @@
  *   (ws and node:net behave the same way, so the three transports agree).
  * - Above `maxBackpressure` uWS DROPS messages (send() returns 2). We set it
  *   very high and hold the session back at our own, much lower high-water mark.
+ * - TLS (`wss://`, SSLApp): uWS reads the PEM files itself and cannot swap
+ *   the certificate of a running app. reloadTls() builds a new SSLApp with
+ *   the same routes and binds it to the same port (uSockets sets
+ *   SO_REUSEPORT, so both bind at once), then closes the old listen socket.
+ *   The old app lives on for its established connections. uWS offers no way
+ *   to read a client certificate, so the broker serves `wss://` with the ws
+ *   engine when client certificates are requested.
  */
 
-import type { HttpResponse, us_listen_socket, us_socket, WebSocket } from 'uWebSockets.js';
+import type {
+  AppOptions,
+  HttpResponse,
+  TemplatedApp,
+  us_listen_socket,
+  us_socket,
+  WebSocket,
+} from 'uWebSockets.js';
 import { isUtf8 } from 'node:buffer';
+import { createServer as createNetServer } from 'node:net';
 import { normaliseAddress } from './address.js';
 import {
   bodyLength,
@@ -33,8 +48,17 @@ import type {
   HttpRequestInfo,
   HttpResponseData,
   Listener,
+  SecureListener,
 } from './connection.js';
+import {
+  DEFAULT_ORIGIN_OPTIONS,
+  type OriginOptions,
+  OriginPolicy,
+  type RefusedUpgradeReporter,
+  refusalBody,
+} from './origin.js';
 import { negotiateSubprotocol } from './subprotocol.js';
+import type { TlsMaterial } from './tls-material.js';
 import { loadUws, type UwsModule, uwsLoadError } from './uws-loader.js';
 
 export interface UwsListenOptions {
@@ -64,6 +88,18 @@ export interface UwsListenOptions {
   onError?: TransportErrorReporter;
   /** The uWS module to use; default loadUws(). */
   uws?: UwsModule;
+  /**
+   * Origin allow-list for upgrades (see origin.ts). Default: same origin,
+   * plus any request without an Origin header.
+   */
+  origins?: OriginOptions;
+  /** Told about every upgrade refused by the Origin check (answered 403). */
+  onRefusedUpgrade?: RefusedUpgradeReporter;
+  /**
+   * Serve https + wss (uWS SSLApp) with this certificate and key (read by
+   * uWS from material.files). No client certificates: see the module notes.
+   */
+  tls?: { material: TlsMaterial };
 }
 
 /** Per-socket userData, filled in `upgrade` (the only place the HTTP request is readable). */
@@ -82,6 +118,7 @@ class UwsConnection implements Connection {
   /** uWS.js does not expose the peer port. */
   readonly remotePort = 0;
   readonly subprotocol: string;
+  readonly secure: boolean;
   handler: ConnectionHandler | undefined;
 
   /** uWS ran our close handler: `ws` is dead and must not be touched. */
@@ -99,9 +136,11 @@ class UwsConnection implements Connection {
     state: SocketState,
     private readonly highWaterMark: number,
     private readonly onError: TransportErrorReporter,
+    secure: boolean,
   ) {
     this.remoteAddress = state.remoteAddress;
     this.subprotocol = state.subprotocol;
+    this.secure = secure;
   }
 
   get bufferedAmount(): number {
@@ -277,13 +316,69 @@ function guarded(res: HttpResponse, onError: TransportErrorReporter, body: () =>
 /**
  * Serve HTTP and STOMP-over-WebSocket on one port with uWebSockets.js.
  * Rejects when the native module is unavailable (see loadUws/uwsLoadError)
- * or the address cannot be bound.
+ * or the address cannot be bound. With `options.tls` it is https + wss; see
+ * listenUwsSsl.
  */
 export function listenUws(
   options: UwsListenOptions,
   acceptor: ConnectionAcceptor,
   httpHandler: HttpHandler,
 ): Promise<Listener> {
+  return listenUwsServer(options, acceptor, httpHandler);
+}
+
+/**
+ * HTTPS + STOMP over secure WebSocket (`wss://`) with uWebSockets.js'
+ * SSLApp. reloadTls() re-creates the app on the same port (see the module
+ * notes); established connections stay up.
+ */
+export function listenUwsSsl(
+  options: UwsListenOptions & { tls: { material: TlsMaterial } },
+  acceptor: ConnectionAcceptor,
+  httpHandler: HttpHandler,
+): Promise<SecureListener> {
+  return listenUwsServer(options, acceptor, httpHandler) as Promise<SecureListener>;
+}
+
+/** Bind to a port that was free a moment ago (found with node:net); tries a few, for the race. */
+async function bindFreePort(
+  app: TemplatedApp,
+  host: string,
+  bind: (app: TemplatedApp, port: number) => Promise<us_listen_socket>,
+): Promise<us_listen_socket> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createNetServer();
+      probe.once('error', reject);
+      probe.listen(0, host, () => {
+        const address = probe.address();
+        const found = typeof address === 'object' && address ? address.port : 0;
+        probe.close(() => resolve(found));
+      });
+    });
+    try {
+      return await bind(app, port);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+function appOptionsOf(material: TlsMaterial): AppOptions {
+  const options: AppOptions = {
+    key_file_name: material.files.keyFile,
+    cert_file_name: material.files.certFile,
+  };
+  return options;
+}
+
+function listenUwsServer(
+  options: UwsListenOptions,
+  acceptor: ConnectionAcceptor,
+  httpHandler: HttpHandler,
+): Promise<Listener | SecureListener> {
   const uws = options.uws ?? loadUws();
   if (!uws) {
     return Promise.reject(new Error(uwsLoadError() ?? 'uWebSockets.js is not available'));
@@ -291,98 +386,189 @@ export function listenUws(
   const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   const onError = options.onError ?? defaultErrorReporter;
   const paths = options.paths ?? DEFAULT_WS_PATHS;
-  const { host, port } = options;
+  const origins = new OriginPolicy(options.origins ?? DEFAULT_ORIGIN_OPTIONS);
+  const onRefused = options.onRefusedUpgrade;
+  const secure = options.tls !== undefined;
+  const { host } = options;
 
-  const app = uws.App();
-  for (const path of paths) {
-    app.ws<SocketState>(path, {
-      compression: uws.DISABLED,
-      maxPayloadLength: options.maxPayload,
-      maxBackpressure: options.maxBackpressure,
-      // Never close or drop on our behalf; see UwsConnection.send. (The
-      // typings declare this option as a number; 0 is false either way.)
-      closeOnBackpressureLimit: 0,
-      idleTimeout: options.idleTimeoutSeconds ?? 0,
-      maxLifetime: 0,
-      sendPingsAutomatically: false,
-
-      upgrade: (res, req, context) => {
-        guarded(res, onError, () => {
-          // req is stack-allocated: read everything before upgrading.
-          const key = req.getHeader('sec-websocket-key');
-          const protocols = req.getHeader('sec-websocket-protocol');
-          const extensions = req.getHeader('sec-websocket-extensions');
-          const state: SocketState = {
-            remoteAddress: normaliseAddress(Buffer.from(res.getRemoteAddressAsText()).toString()),
-            subprotocol: negotiateSubprotocol(protocols),
-            connection: undefined,
-          };
-          // An empty protocol string makes uWS omit Sec-WebSocket-Protocol.
-          res.upgrade(state, key, state.subprotocol, extensions, context);
-        });
-      },
-
-      open: (ws) => {
-        const state = ws.getUserData();
-        const connection = new UwsConnection(ws, state, highWaterMark, onError);
-        state.connection = connection;
-        try {
-          connection.handler = acceptor.accept(connection);
-        } catch (err) {
-          onError(err);
-          connection.destroy();
-        }
-      },
-
-      message: (ws, message) => {
-        // Text and binary alike: STOMP is bytes.
-        ws.getUserData().connection?.handleMessage(message);
-      },
-
-      drain: (ws) => {
-        ws.getUserData().connection?.handleDrain();
-      },
-
-      close: (ws) => {
-        ws.getUserData().connection?.handleClose();
-      },
-    });
-  }
-
-  app.any('/*', (res, req) => {
-    guarded(res, onError, () => {
-      // getMethod() is lower-cased; keep the client's spelling, upper-cased.
-      const method = req.getCaseSensitiveMethod().toUpperCase();
-      // getQuery() is undefined (not '') when there is no query string.
-      const request = readRequest(method, req.getUrl(), req.getQuery(), (cb) => req.forEach(cb));
-      let response: HttpResponseData;
+  /** A uWS app with our routes: plain, or SSL with this material (throws when uWS refuses it). */
+  const buildApp = (material: TlsMaterial | undefined): TemplatedApp => {
+    let app: TemplatedApp;
+    if (material) {
       try {
-        response = httpHandler(request);
+        app = uws.SSLApp(appOptionsOf(material));
       } catch (err) {
-        onError(err);
-        response = INTERNAL_ERROR_RESPONSE;
+        throw new Error(
+          `uWebSockets.js refused TLS key ${material.files.keyFile} / certificate ${material.files.certFile}: ${(err as Error).message}`,
+        );
       }
-      writeResponse(res, response, method === 'HEAD');
-    });
-  });
+    } else {
+      app = uws.App();
+    }
+    for (const path of paths) {
+      app.ws<SocketState>(path, {
+        compression: uws.DISABLED,
+        maxPayloadLength: options.maxPayload,
+        maxBackpressure: options.maxBackpressure,
+        // Never close or drop on our behalf; see UwsConnection.send. (The
+        // typings declare this option as a number; 0 is false either way.)
+        closeOnBackpressureLimit: 0,
+        idleTimeout: options.idleTimeoutSeconds ?? 0,
+        maxLifetime: 0,
+        sendPingsAutomatically: false,
 
-  return new Promise<Listener>((resolve, reject) => {
-    app.listen(host, port, (listenSocket: us_listen_socket | false) => {
-      if (!listenSocket) {
-        reject(new Error(`uWebSockets.js could not listen on ${host}:${port}`));
-        return;
-      }
-      const boundPort = uws.us_socket_local_port(listenSocket as us_socket);
-      let closed = false;
-      resolve({
-        host,
-        port: boundPort,
-        close: async () => {
-          if (closed) return;
-          closed = true;
-          uws.us_listen_socket_close(listenSocket);
+        upgrade: (res, req, context) => {
+          guarded(res, onError, () => {
+            // req is stack-allocated: read everything before upgrading or answering.
+            const key = req.getHeader('sec-websocket-key');
+            const protocols = req.getHeader('sec-websocket-protocol');
+            const extensions = req.getHeader('sec-websocket-extensions');
+            // getHeader gives '' for a missing header, which is what check() takes as missing.
+            const origin = req.getHeader('origin');
+            const hostHeader = req.getHeader('host');
+            const remoteAddress = normaliseAddress(
+              Buffer.from(res.getRemoteAddressAsText()).toString(),
+            );
+            const refusal = origins.check(origin, hostHeader, secure);
+            if (refusal !== null) {
+              const path = req.getUrl();
+              writeResponse(
+                res,
+                {
+                  status: 403,
+                  headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
+                  body: refusalBody(refusal, origin),
+                },
+                false,
+              );
+              try {
+                onRefused?.({
+                  reason: refusal,
+                  origin,
+                  host: hostHeader,
+                  path,
+                  remoteAddress,
+                  transport: 'uws',
+                });
+              } catch (err) {
+                onError(err);
+              }
+              return;
+            }
+            const state: SocketState = {
+              remoteAddress,
+              subprotocol: negotiateSubprotocol(protocols),
+              connection: undefined,
+            };
+            // An empty protocol string makes uWS omit Sec-WebSocket-Protocol.
+            res.upgrade(state, key, state.subprotocol, extensions, context);
+          });
+        },
+
+        open: (ws) => {
+          const state = ws.getUserData();
+          const connection = new UwsConnection(ws, state, highWaterMark, onError, secure);
+          state.connection = connection;
+          try {
+            connection.handler = acceptor.accept(connection);
+          } catch (err) {
+            onError(err);
+            connection.destroy();
+          }
+        },
+
+        message: (ws, message) => {
+          // Text and binary alike: STOMP is bytes.
+          ws.getUserData().connection?.handleMessage(message);
+        },
+
+        drain: (ws) => {
+          ws.getUserData().connection?.handleDrain();
+        },
+
+        close: (ws) => {
+          ws.getUserData().connection?.handleClose();
         },
       });
+    }
+
+    app.any('/*', (res, req) => {
+      guarded(res, onError, () => {
+        // getMethod() is lower-cased; keep the client's spelling, upper-cased.
+        const method = req.getCaseSensitiveMethod().toUpperCase();
+        // getQuery() is undefined (not '') when there is no query string.
+        const request = readRequest(method, req.getUrl(), req.getQuery(), (cb) => req.forEach(cb));
+        let response: HttpResponseData;
+        try {
+          response = httpHandler(request);
+        } catch (err) {
+          onError(err);
+          response = INTERNAL_ERROR_RESPONSE;
+        }
+        writeResponse(res, response, method === 'HEAD');
+      });
     });
+    return app;
+  };
+
+  const bind = (app: TemplatedApp, port: number): Promise<us_listen_socket> =>
+    new Promise((resolve, reject) => {
+      app.listen(host, port, (listenSocket: us_listen_socket | false) => {
+        if (listenSocket) resolve(listenSocket);
+        else reject(new Error(`uWebSockets.js could not listen on ${host}:${port}`));
+      });
+    });
+
+  let app: TemplatedApp;
+  try {
+    app = buildApp(options.tls?.material);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  // Linux lets a second SO_REUSEPORT socket join a port only when the first
+  // was bound to that port by number: a port the kernel picked for port 0
+  // cannot be shared, which reloadTls needs. So an SSL listener on port 0
+  // asks the kernel for a free port first and binds to it by number.
+  const first =
+    secure && options.port === 0 ? bindFreePort(app, host, bind) : bind(app, options.port);
+  return first.then((first) => {
+    const boundPort = uws.us_socket_local_port(first as us_socket);
+    let listenSocket = first;
+    let closed = false;
+    /**
+     * Apps replaced by reloadTls, kept reachable for as long as the listener
+     * lives: their established connections are still served by them.
+     */
+    const retired: TemplatedApp[] = [];
+    const listener: Listener = {
+      host,
+      port: boundPort,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        uws.us_listen_socket_close(listenSocket);
+      },
+    };
+    if (!secure) return listener;
+    const reloadable: SecureListener = {
+      ...listener,
+      reloadTls: async (material) => {
+        if (closed) return;
+        // Throws, leaving the running app alone, when uWS refuses the files.
+        const next = buildApp(material);
+        // Both sockets have SO_REUSEPORT: bind the new one, then drop the old
+        // one, so the port never stops accepting.
+        const nextSocket = await bind(next, boundPort);
+        if (closed) {
+          uws.us_listen_socket_close(nextSocket);
+          return;
+        }
+        uws.us_listen_socket_close(listenSocket);
+        retired.push(app);
+        app = next;
+        listenSocket = nextSocket;
+      },
+    };
+    return reloadable;
   });
 }

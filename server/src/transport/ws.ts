@@ -1,6 +1,9 @@
 /**
  * `ws` transport: the fallback when native uWebSockets.js is unavailable, and
  * the way to mount the broker on an existing node http(s) server (Express…).
+ * With `tls` it serves `wss://` over node:https (reloadable certificate,
+ * client certificates), which the broker also uses when uWS cannot do what
+ * TLS is configured for (client certificates).
  */
 import { isUtf8 } from 'node:buffer';
 import {
@@ -9,7 +12,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { normaliseAddress } from './address.js';
@@ -31,8 +34,23 @@ import type {
   HttpRequestInfo,
   HttpResponseData,
   Listener,
+  PeerCertificate,
+  SecureListener,
 } from './connection.js';
+import {
+  DEFAULT_ORIGIN_OPTIONS,
+  type OriginOptions,
+  OriginPolicy,
+  type RefusedUpgradeReporter,
+  refusalBody,
+} from './origin.js';
 import { selectSubprotocol } from './subprotocol.js';
+import {
+  isTlsSocket,
+  secureContextOptions,
+  type TlsServerOptions,
+  verifiedPeerCertificate,
+} from './tls-material.js';
 
 export interface WsAttachOptions {
   /** Paths that upgrade to WebSocket. Default ['/stomp', '/ws']. */
@@ -47,12 +65,21 @@ export interface WsAttachOptions {
   highWaterMark?: number;
   /** Reports throws from the acceptor/handlers. Default: console.error. */
   onError?: TransportErrorReporter;
+  /**
+   * Origin allow-list for upgrades (see origin.ts). Default: same origin,
+   * plus any request without an Origin header.
+   */
+  origins?: OriginOptions;
+  /** Told about every upgrade refused by the Origin check (answered 403). */
+  onRefusedUpgrade?: RefusedUpgradeReporter;
 }
 
 export interface WsListenOptions extends WsAttachOptions {
   host: string;
   /** 0 picks an ephemeral port; Listener.port reports the bound one. */
   port: number;
+  /** Serve https + wss instead of http + ws. */
+  tls?: TlsServerOptions;
 }
 
 export interface WsAttachment {
@@ -68,6 +95,8 @@ class WsConnection implements Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly subprotocol: string;
+  readonly secure: boolean;
+  readonly peerCertificate: PeerCertificate | undefined;
   handler: ConnectionHandler | undefined;
 
   private closed = false;
@@ -85,6 +114,9 @@ class WsConnection implements Connection {
     this.remoteAddress = normaliseAddress(request.socket.remoteAddress);
     this.remotePort = request.socket.remotePort ?? 0;
     this.subprotocol = ws.protocol;
+    const raw = request.socket;
+    this.secure = isTlsSocket(raw);
+    this.peerCertificate = isTlsSocket(raw) ? verifiedPeerCertificate(raw) : undefined;
     this.highWaterMark = Math.max(highWaterMark, socket.writableHighWaterMark);
 
     // Backpressure signal. The WebSocket object has no 'drain' event and its
@@ -185,6 +217,8 @@ class WsUpgrader {
   private readonly paths: ReadonlySet<string>;
   private readonly highWaterMark: number;
   private readonly onError: TransportErrorReporter;
+  private readonly origins: OriginPolicy;
+  private readonly onRefused: RefusedUpgradeReporter | undefined;
 
   constructor(
     options: WsAttachOptions,
@@ -193,6 +227,8 @@ class WsUpgrader {
     this.paths = new Set(options.paths ?? DEFAULT_WS_PATHS);
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.onError = options.onError ?? defaultErrorReporter;
+    this.origins = new OriginPolicy(options.origins ?? DEFAULT_ORIGIN_OPTIONS);
+    this.onRefused = options.onRefusedUpgrade;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -209,6 +245,33 @@ class WsUpgrader {
   }
 
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const origin = request.headers.origin ?? '';
+    const host = request.headers.host ?? '';
+    const refusal = this.origins.check(origin, host, isTlsSocket(request.socket));
+    if (refusal !== null) {
+      answerUpgradeWithHttp(
+        socket,
+        {
+          status: 403,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          body: refusalBody(refusal, origin),
+        },
+        false,
+      );
+      try {
+        this.onRefused?.({
+          reason: refusal,
+          origin,
+          host,
+          path: pathnameOf(request.url),
+          remoteAddress: normaliseAddress(request.socket.remoteAddress),
+          transport: 'ws',
+        });
+      } catch (err) {
+        this.onError(err);
+      }
+      return;
+    }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new WsConnection(ws, socket, request, this.highWaterMark, this.onError);
       try {
@@ -289,17 +352,57 @@ function answerUpgradeWithHttp(socket: Duplex, response: HttpResponseData, isHea
  * HTTP + STOMP-over-WebSocket on one port with node:http and `ws`: plain
  * requests go to httpHandler; upgrades on `paths` become Connections; upgrade
  * requests on other paths are answered by httpHandler too (typically 404).
+ * With `options.tls` it is https + wss; see listenWss.
  */
 export function listenWs(
   options: WsListenOptions,
   acceptor: ConnectionAcceptor,
   httpHandler: HttpHandler,
 ): Promise<Listener> {
+  return listenWsServer(options, acceptor, httpHandler);
+}
+
+/**
+ * HTTPS + STOMP over secure WebSocket (`wss://`) on one port, with node:https
+ * and `ws`. The certificate can be swapped while running (reloadTls, through
+ * tls.Server.setSecureContext): new connections get the new one, established
+ * ones are untouched. With requestClientCert the verified client certificate
+ * shows on each Connection (peerCertificate).
+ */
+export function listenWss(
+  options: WsListenOptions & { tls: TlsServerOptions },
+  acceptor: ConnectionAcceptor,
+  httpHandler: HttpHandler,
+): Promise<SecureListener> {
+  return listenWsServer(options, acceptor, httpHandler) as Promise<SecureListener>;
+}
+
+function listenWsServer(
+  options: WsListenOptions,
+  acceptor: ConnectionAcceptor,
+  httpHandler: HttpHandler,
+): Promise<Listener | SecureListener> {
   const onError = options.onError ?? defaultErrorReporter;
   const upgrader = new WsUpgrader(options, acceptor);
-  const server = createServer({ noDelay: true }, (req, res) =>
-    serveHttp(httpHandler, req, res, onError),
-  );
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void =>
+    serveHttp(httpHandler, req, res, onError);
+  const tls = options.tls;
+  const server: HttpServer | HttpsServer = tls
+    ? createHttpsServer(
+        {
+          ...secureContextOptions(tls.material),
+          requestCert: tls.requestClientCert,
+          rejectUnauthorized: tls.requestClientCert && tls.rejectUnauthorized,
+          noDelay: true,
+        },
+        onRequest,
+      )
+    : createServer({ noDelay: true }, onRequest);
+  if (tls) {
+    server.on('tlsClientError', (err: Error, socket: { remoteAddress?: string }) => {
+      tls.onTlsError?.(err, normaliseAddress(socket.remoteAddress));
+    });
+  }
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (upgrader.handles(request)) {
       upgrader.upgrade(request, socket, head);
@@ -311,7 +414,7 @@ export function listenWs(
   // Malformed requests ('clientError') keep node's default handling: a 400
   // response, or a quiet destroy after ECONNRESET.
 
-  return new Promise<Listener>((resolve, reject) => {
+  return new Promise<Listener | SecureListener>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
       server.off('error', reject);
@@ -320,7 +423,7 @@ export function listenWs(
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : options.port;
       let closed = false;
-      resolve({
+      const listener: Listener = {
         host: options.host,
         port,
         close: async () => {
@@ -331,7 +434,19 @@ export function listenWs(
           server.close();
           await upgrader.close();
         },
-      });
+      };
+      if (!tls) {
+        resolve(listener);
+        return;
+      }
+      const secure: SecureListener = {
+        ...listener,
+        reloadTls: async (material) => {
+          // Throws (keeping the old context) when the material is unusable.
+          (server as HttpsServer).setSecureContext(secureContextOptions(material));
+        },
+      };
+      resolve(secure);
     });
   });
 }

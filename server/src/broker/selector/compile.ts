@@ -1,7 +1,7 @@
 import type { ArithmeticOp, CompareOp, Node } from './ast.js';
 import { kindOf } from './ast.js';
 import { resolveIdentifier } from './identifiers.js';
-import { likeToRegExp } from './like.js';
+import { compileLike, type LikeMatcher } from './like.js';
 import {
   COMPARE,
   type Evaluate,
@@ -84,7 +84,7 @@ function condition(node: Node): Test {
     case 'between':
       return between(node.negated, node.value, node.low, node.high);
     case 'like':
-      return like(node.negated, node.value, likeToRegExp(node.pattern, node.escape));
+      return like(node.negated, node.value, compileLike(node.pattern, node.escape));
     case 'in':
       return inList(node.negated, node.value, new Set(node.items));
     case 'isNull':
@@ -235,7 +235,7 @@ function between(negated: boolean, subject: Node, low: Node, high: Node): Test {
   };
 }
 
-function like(negated: boolean, subject: Node, pattern: RegExp): Test {
+function like(negated: boolean, subject: Node, pattern: LikeMatcher): Test {
   const header = headerOf(subject);
   if (header !== null) {
     return (h) => {

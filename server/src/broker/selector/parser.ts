@@ -30,6 +30,9 @@ const OPERAND = "an operand (a header name, a 'string', a number, TRUE, FALSE or
  * IN that is not an identifier; and an ESCAPE that is not one character. It also rejects
  * comparisons that could never be TRUE (a number with a boolean, JMSPriority = 'high').
  */
+/** Deepest nesting a selector may use (real selectors use a handful). */
+const MAX_NESTING = 100;
+
 export function parse(text: string): Node {
   const tokens = tokenize(text);
   let at = 0;
@@ -39,6 +42,13 @@ export function parse(text: string): Node {
   const isOp = (op: string): boolean => peek().type === 'op' && peek().value === op;
   const isKeyword = (word: string): boolean => peek().type === 'keyword' && peek().value === word;
   const source = (node: Node): string => text.slice(node.pos, node.end);
+  // Recursive descent: bound the nesting so a hostile selector is a SelectorError, not a stack overflow.
+  let depth = 0;
+  const enter = (token: Token): void => {
+    if (++depth > MAX_NESTING) {
+      throw fail(token, `at most ${MAX_NESTING} nested parentheses, NOT or signs`, GENERAL_EXAMPLE);
+    }
+  };
 
   const describe = (token: Token): string =>
     token.type === 'eof' ? 'end of selector' : quote(text.slice(token.pos, token.end));
@@ -111,7 +121,9 @@ export function parse(text: string): Node {
   function notExpression(): Node {
     if (!isKeyword('NOT')) return predicate();
     const not = advance();
+    enter(not);
     const operand = condition(notExpression());
+    depth--;
     return { kind: 'not', operand, pos: not.pos, end: operand.end };
   }
 
@@ -228,7 +240,9 @@ export function parse(text: string): Node {
   function unary(): Node {
     if (!isOp('+') && !isOp('-')) return primary();
     const sign = advance();
+    enter(sign);
     const operand = numeric(unary());
+    depth--;
     if (sign.value === '+') return { ...operand, pos: sign.pos };
     if (operand.kind === 'literal') {
       return {
@@ -271,7 +285,9 @@ export function parse(text: string): Node {
       case 'op':
         if (token.value === '(') {
           advance();
+          enter(token);
           const inner = orExpression();
+          depth--;
           const close = expectOp(')', "')'");
           return { ...inner, pos, end: close.end };
         }

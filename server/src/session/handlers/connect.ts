@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Principal } from '../../auth/index.js';
 import { COMPAT_MODES, type CompatMode } from '../../config.js';
 import type { Frame, StompVersion } from '../../protocol/frame.js';
 import { SUPPORTED_VERSIONS } from '../../protocol/frame.js';
@@ -6,8 +7,14 @@ import { SessionError } from '../errors.js';
 import { negotiateHeartBeat, parseHeartBeat } from '../heartbeat.js';
 import type { Delivery } from '../resumption.js';
 import type { Session } from '../session.js';
+import { adoptPrincipal, authenticate, identityOf } from './access.js';
 
-/** CONNECT / STOMP: pick the version, agree heart-beats, answer CONNECTED. */
+/**
+ * CONNECT / STOMP: pick the version, check the login, agree heart-beats,
+ * answer CONNECTED. A login that takes time to check (scrypt, JWT) suspends
+ * the session: frames sent meanwhile wait and run in order after CONNECTED,
+ * or the connection ends with ERROR `authentication failed`.
+ */
 export function handleConnect(session: Session, frame: Frame): void {
   if (session.state !== 'awaiting-connect') {
     throw new SessionError(
@@ -19,9 +26,31 @@ export function handleConnect(session: Session, frame: Frame): void {
   const version = negotiateVersion(frame.headers['accept-version']);
   const clientBeat = parseHeartBeat(frame.headers['heart-beat']);
   session.setVersion(version);
-  session.login = frame.headers.login ?? '';
   const compat = frame.headers['x-compat'];
   if (compat !== undefined) session.compat = parseCompat(compat);
+  const principal = authenticate(session, frame);
+  if (!(principal instanceof Promise)) {
+    completeConnect(session, frame, version, clientBeat, principal);
+    return;
+  }
+  session.suspendUntil(
+    principal.then((accepted) => {
+      // The client may have gone (or timed out) while its login was checked.
+      if (session.state === 'awaiting-connect')
+        completeConnect(session, frame, version, clientBeat, accepted);
+    }),
+  );
+}
+
+function completeConnect(
+  session: Session,
+  frame: Frame,
+  version: StompVersion,
+  clientBeat: [number, number],
+  principal: Principal,
+): void {
+  adoptPrincipal(session, principal);
+  session.login = principal.anonymous ? (frame.headers.login ?? '') : principal.name;
   const resend = resumeParked(session, frame);
   const clientId = frame.headers['client-id'] ?? session.clientId;
   if (clientId !== '') session.context.broker.claimClientId(clientId, session.ownerId);
@@ -46,6 +75,8 @@ export function handleConnect(session: Session, frame: Frame): void {
     headers.push(['x-resume-token', session.resumeToken]);
   }
   if (resend !== null) headers.push(['x-resumed', 'true']);
+  // When the login lapses (a JWT's exp), ms since the epoch: refresh before it with SEND /system/token.
+  if (principal.expiresAt !== 0) headers.push(['x-token-expires', String(principal.expiresAt)]);
   session.sendFrame('CONNECTED', headers);
   if (resend === null) return;
   for (const d of resend)
@@ -65,7 +96,7 @@ function resumeParked(session: Session, frame: Frame): Delivery[] | null {
   if (token === undefined || token === '') return null;
   const parked = session.context.takeParked(token);
   if (parked === undefined) return null;
-  if (parked.login !== session.login) {
+  if (identityOf(parked) !== identityOf(session)) {
     // Not the same user: the parked session keeps waiting for its own client.
     session.context.parkSession(parked);
     return null;

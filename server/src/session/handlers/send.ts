@@ -2,6 +2,7 @@ import { messageOptions } from '../../broker/message-options.js';
 import type { Frame } from '../../protocol/frame.js';
 import { missingHeader } from '../errors.js';
 import type { Session } from '../session.js';
+import { authorizeSend, handleTokenRefresh, isTokenRefresh } from './access.js';
 import { rewriteReplyTo } from './reply-to.js';
 import { requireTransaction } from './transaction.js';
 
@@ -26,6 +27,8 @@ export function handleSend(session: Session, frame: Frame): Promise<void> | null
   const destination = headers.destination;
   if (destination === undefined)
     throw missingHeader('SEND', 'destination', ' naming where the message goes');
+  if (isTokenRefresh(session, destination)) return handleTokenRefresh(session, frame);
+  authorizeSend(session, destination, headers);
   const transactionId = headers.transaction;
   for (const name of FRAME_ONLY_HEADERS) delete headers[name];
   const broker = session.context.broker;

@@ -5,6 +5,7 @@ import { escapeHeader } from '../../protocol/escape.js';
 import type { Frame, FrameHeaders } from '../../protocol/frame.js';
 import { missingHeader, SessionError } from '../errors.js';
 import type { Session } from '../session.js';
+import { authorizeSubscribe } from './access.js';
 import { durableName } from './durable-name.js';
 import { parseHistoryRequest } from './history-request.js';
 
@@ -20,6 +21,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
   const destination = headers.destination;
   if (destination === undefined)
     throw missingHeader('SUBSCRIBE', 'destination', ' naming what to receive');
+  authorizeSubscribe(session, destination, headers);
   let id = headers.id;
   if (id === undefined) {
     // STOMP 1.0 made the id optional; such a subscription is known by its destination.
@@ -76,6 +78,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
   subscription.exclusive = headers['activemq.exclusive'] === 'true';
   subscription.noLocal = headers['activemq.noLocal'] === 'true';
   subscription.presence = headers['x-presence'] ?? '';
+  applyFlowHeaders(session, subscription, headers);
   session.subscriptions.set(id, subscription);
   session.subscriptionsByHandle.set(subscription.handle, subscription);
   const broker = session.context.broker;
@@ -141,4 +144,31 @@ function browseQueue(session: Session, subscription: Subscription): void {
     ['message-id', `browser-end-${subscription.handle}`],
     ['browser', 'end'],
   ]);
+}
+
+/**
+ * `x-max-rate:<messages per second>` and `x-conflate-key:<header name>`:
+ * how live topic messages are thinned for this subscriber (see
+ * Session.admit). Without either header the subscription takes the fast path.
+ */
+function applyFlowHeaders(
+  session: Session,
+  subscription: Subscription,
+  headers: FrameHeaders,
+): void {
+  const rawRate = headers['x-max-rate'];
+  const conflateKey = headers['x-conflate-key'] ?? '';
+  if (rawRate === undefined && conflateKey === '') return;
+  let maxRate = 0;
+  if (rawRate !== undefined) {
+    maxRate = Number(rawRate);
+    if (!Number.isInteger(maxRate) || maxRate < 1 || maxRate > 1_000_000) {
+      throw new SessionError(
+        'invalid-header',
+        `invalid x-max-rate: ${rawRate.slice(0, 40)}`,
+        'The x-max-rate header must be a whole number of messages per second from 1 to 1000000.',
+      );
+    }
+  }
+  session.limitFlow(subscription, maxRate, conflateKey);
 }

@@ -1,0 +1,124 @@
+/**
+ * The auth layer's vocabulary. `auth/` imports nothing else of Stompede's:
+ * these option shapes mirror `auth` in the broker config, which the server
+ * hands in as it is.
+ */
+
+export type Permission = 'read' | 'write' | 'admin';
+export const PERMISSIONS: readonly Permission[] = ['read', 'write', 'admin'];
+
+/** Permission bits, so a session can cache a destination's permissions in one number. */
+export const READ = 1;
+export const WRITE = 2;
+export const ADMIN = 4;
+export const ALL_PERMISSIONS = READ | WRITE | ADMIN;
+
+export function permissionBit(permission: Permission): number {
+  return permission === 'read' ? READ : permission === 'write' ? WRITE : ADMIN;
+}
+
+/** Destination patterns a token grants by itself, per permission (the JWT permissions claim). */
+export interface Grants {
+  read: readonly string[];
+  write: readonly string[];
+  admin: readonly string[];
+}
+
+/** Who a connection is, once CONNECT has been accepted. */
+export interface Principal {
+  /** The user name (users file), or the token's subject claim; '' for anonymous connections. */
+  readonly name: string;
+  readonly groups: readonly string[];
+  readonly anonymous: boolean;
+  readonly method: 'anonymous' | 'passcode' | 'jwt';
+  /** When the credential stops being valid, ms since the epoch (a JWT's `exp`); 0 = never. */
+  readonly expiresAt: number;
+  /** Extra permissions the token itself grants; null when none. */
+  readonly grants: Grants | null;
+}
+
+/** The group every anonymous connection belongs to, so rules can name it. */
+export const ANONYMOUS_GROUP = 'anonymous';
+
+export const ANONYMOUS: Principal = Object.freeze({
+  name: '',
+  groups: Object.freeze([ANONYMOUS_GROUP]),
+  anonymous: true,
+  method: 'anonymous',
+  expiresAt: 0,
+  grants: null,
+});
+
+/**
+ * One authorization entry, ActiveMQ style: who may read, write and
+ * administer the destinations `match` selects. Names are group names;
+ * `@name` is a user; `*` is everyone, anonymous connections included.
+ */
+export interface AccessRule {
+  match: string;
+  read?: string[];
+  write?: string[];
+  admin?: string[];
+}
+
+export interface JwtOptions {
+  /** Shared secret for HS256 (at least 32 bytes); null = none. */
+  secret: string | null;
+  /** Local JWKS file with the public keys for RS256/ES256; null = none. */
+  jwksFile: string | null;
+  /** Accepted `alg` values; [] = HS256 with a secret, RS256 and ES256 with a JWKS. */
+  algorithms: string[];
+  /** Accepted `aud` values (any one must appear); [] = not checked. */
+  audience: string[];
+  /** Accepted `iss` values; [] = not checked. */
+  issuer: string[];
+  /** Leeway for `exp` and `nbf`, ms. */
+  clockToleranceMs: number;
+  /** Refuse tokens without `exp`. */
+  requireExpiry: boolean;
+  /** Claim that names the user. */
+  usernameClaim: string;
+  /** Claim with the user's groups: a list, or a string separated by spaces or commas. */
+  groupsClaim: string;
+  /** Claim with permissions granted by the token itself ({ read, write, admin } pattern lists); '' = off. */
+  permissionsClaim: string;
+}
+
+export interface ThrottleOptions {
+  /** Delay of the ERROR after the second failed login from one address, ms; doubling after each further one. */
+  baseMs: number;
+  /** Longest delay, ms. */
+  maxMs: number;
+  /** Failures are forgotten gradually: their count halves every halfLifeMs. */
+  halfLifeMs: number;
+  /** Most addresses remembered (the least recently failing are forgotten first). */
+  maxAddresses: number;
+}
+
+export interface AuthOptions {
+  /** JSON users file; null = none. */
+  usersFile: string | null;
+  /** true / false, or null: anonymous allowed exactly when no users file and no JWT are configured. */
+  allowAnonymous: boolean | null;
+  rules: AccessRule[];
+  defaultPermissions: Permission[];
+  jwt: JwtOptions;
+  throttle: ThrottleOptions;
+}
+
+/** Whether a JWT verifier is configured. */
+export function jwtEnabled(options: Pick<AuthOptions, 'jwt'>): boolean {
+  return Boolean(options.jwt.secret) || Boolean(options.jwt.jwksFile);
+}
+
+/** Whether logins are checked at all (a users file or JWT configured). */
+export function authenticationEnabled(options: Pick<AuthOptions, 'jwt' | 'usersFile'>): boolean {
+  return Boolean(options.usersFile) || jwtEnabled(options);
+}
+
+/** Whether connections without credentials are let in. */
+export function anonymousAllowed(
+  options: Pick<AuthOptions, 'jwt' | 'usersFile' | 'allowAnonymous'>,
+): boolean {
+  return options.allowAnonymous ?? !authenticationEnabled(options);
+}
