@@ -18,24 +18,7 @@ import { AuthenticationFailed, AuthSetupError } from './errors.js';
 import { ReloadingFile } from './reloading-file.js';
 import type { Grants, JwtOptions, Principal } from './types.js';
 
-export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const;
-export const JWT_ALGORITHMS: readonly string[] = [
-  ...SYMMETRIC_ALGORITHMS,
-  ...ASYMMETRIC_ALGORITHMS,
-];
+export { ASYMMETRIC_ALGORITHMS, JWT_ALGORITHMS, SYMMETRIC_ALGORITHMS } from './types.js';
 
 /** Below this an HS256 secret can be brute-forced from one token (RFC 7518 §3.2: key ≥ hash size). */
 export const MIN_SECRET_BYTES = 32;

@@ -5,6 +5,26 @@
  */
 
 export type Permission = 'read' | 'write' | 'admin';
+
+/** JWT algorithms by key kind (here, free of jose, so the config can validate names without loading it). */
+export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+export const JWT_ALGORITHMS: readonly string[] = [
+  ...SYMMETRIC_ALGORITHMS,
+  ...ASYMMETRIC_ALGORITHMS,
+];
 export const PERMISSIONS: readonly Permission[] = ['read', 'write', 'admin'];
 
 /** Permission bits, so a session can cache a destination's permissions in one number. */

@@ -1,0 +1,85 @@
+/**
+ * Where settings come from besides code: a JSON file and STOMPEDE_*
+ * environment variables, layered so that later sources win.
+ */
+import { readFileSync } from 'node:fs';
+import type { BrokerConfig, DeepPartial } from './config.js';
+import { ConfigError, isPlainObject } from './config-validate.js';
+
+/** Read a JSON config file. Errors name the path and what to fix. */
+export function readConfigFile(path: string): DeepPartial<BrokerConfig> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!isPlainObject(parsed)) throw new Error('the top level must be an object');
+    return parsed as DeepPartial<BrokerConfig>;
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Settings from STOMPEDE_* environment variables (the flat keys, and STOMPEDE_CONFIG for the file). */
+export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<BrokerConfig> {
+  const out: DeepPartial<BrokerConfig> = {};
+  const port = (name: string): number | null | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (raw === 'off' || raw === 'none') return null;
+    const n = Number(raw);
+    if (!Number.isInteger(n))
+      throw new ConfigError(`${name} must be a port number or 'off' (got ${raw})`);
+    return n;
+  };
+  if (env.STOMPEDE_HOST) out.host = env.STOMPEDE_HOST;
+  const tcp = port('STOMPEDE_TCP_PORT');
+  if (tcp !== undefined) out.tcpPort = tcp;
+  const ws = port('STOMPEDE_WS_PORT');
+  if (ws !== undefined) out.wsPort = ws;
+  if (env.STOMPEDE_WS_TRANSPORT)
+    out.wsTransport = env.STOMPEDE_WS_TRANSPORT as BrokerConfig['wsTransport'];
+  if (env.STOMPEDE_DATA_DIR) out.dataDir = env.STOMPEDE_DATA_DIR;
+  if (env.STOMPEDE_STORE) out.store = env.STOMPEDE_STORE as BrokerConfig['store'];
+  if (env.STOMPEDE_LOG_LEVEL) out.logLevel = env.STOMPEDE_LOG_LEVEL as BrokerConfig['logLevel'];
+  if (env.STOMPEDE_DEMO_DIR) out.demoDir = env.STOMPEDE_DEMO_DIR;
+  const tls: NonNullable<DeepPartial<BrokerConfig>['tls']> = {};
+  if (env.STOMPEDE_TLS_CERT_FILE) tls.certFile = env.STOMPEDE_TLS_CERT_FILE;
+  if (env.STOMPEDE_TLS_KEY_FILE) tls.keyFile = env.STOMPEDE_TLS_KEY_FILE;
+  if (env.STOMPEDE_TLS_CA_FILE) tls.caFile = env.STOMPEDE_TLS_CA_FILE;
+  const tlsPort = port('STOMPEDE_TLS_PORT');
+  if (tlsPort !== undefined) tls.tcpPort = tlsPort;
+  const wssPort = port('STOMPEDE_WSS_PORT');
+  if (wssPort !== undefined) tls.wssPort = wssPort;
+  if (Object.keys(tls).length > 0) out.tls = tls;
+  const auth: NonNullable<DeepPartial<BrokerConfig>['auth']> = {};
+  if (env.STOMPEDE_USERS_FILE) auth.usersFile = env.STOMPEDE_USERS_FILE;
+  if (env.STOMPEDE_JWT_SECRET) auth.jwt = { secret: env.STOMPEDE_JWT_SECRET };
+  if (Object.keys(auth).length > 0) out.auth = auth;
+  return out;
+}
+
+/** Layer several partial configs: later ones win. */
+export function layerConfigs(...layers: DeepPartial<BrokerConfig>[]): DeepPartial<BrokerConfig> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) deepAssign(out, layer as Record<string, unknown>);
+  return out as DeepPartial<BrokerConfig>;
+}
+
+function deepAssign(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    if (isPlainObject(value) && isPlainObject(target[key])) {
+      deepAssign(target[key] as Record<string, unknown>, value);
+    } else if (isPlainObject(value)) {
+      const copy: Record<string, unknown> = {};
+      deepAssign(copy, value);
+      target[key] = copy;
+    } else {
+      target[key] = value;
+    }
+  }
+}
