@@ -8,7 +8,7 @@ import { resolveDestination } from './destination.js';
 import { DurableSubscriptions } from './durable.js';
 import { BrokerError } from './errors.js';
 import { ExchangeRegistry } from './exchanges.js';
-import { type HistoryRequest, retains, selectAcross, TopicHistory } from './history.js';
+import { type HistoryRequest, selectAcross } from './history.js';
 import { createMessage, type Message, type MessageOptions, QueueEntry } from './message.js';
 import { isWildcard, matchesPattern } from './pattern.js';
 import { PRESENCE_PREFIX, Presence, type PresenceEvent } from './presence.js';
@@ -20,6 +20,7 @@ import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
 import { TempDestinations } from './temp-destinations.js';
 import { MESSAGES_DROPPED } from './topic-flow.js';
+import { TopicHistories } from './topic-histories.js';
 import { TopicRouter } from './topic-router.js';
 import { VirtualTopics } from './virtual-topics.js';
 
@@ -32,7 +33,6 @@ export interface BrokerStats {
 /** Store names keep user queues and durable-subscription queues apart. */
 const QUEUE_PREFIX = 'q:';
 const DURABLE_PREFIX = 'd:';
-const HISTORY_TRIM_STEP = 128;
 
 /**
  * Destinations and routing. Owns every topic and queue; sessions call in with
@@ -47,10 +47,8 @@ export class Broker implements QueueHost {
   private readonly queues = new Map<string, Queue>();
   /** Every live topic subscription, literal and wildcard. */
   readonly router = new TopicRouter();
-  /** Retained history per topic name (only topics whose policy keeps some). */
-  private readonly histories = new Map<string, TopicHistory>();
-  /** History messages dropped in memory since the stored copy was last trimmed, per topic. */
-  private readonly droppedSinceTrim = new Map<string, number>();
+  /** Retained history of the topics whose policy keeps some. */
+  private readonly histories: TopicHistories;
   private readonly virtualTopics: VirtualTopics;
   /** Wildcard queue subscriptions, so queues created later join them. */
   private readonly queueWildcards = new SubscriptionTrie<QueueFanIn>();
@@ -76,6 +74,7 @@ export class Broker implements QueueHost {
     this.config = config;
     this.store = store;
     this.counters = counters;
+    this.histories = new TopicHistories(this, config.limits.maxHistoryMessages);
     this.durables = new DurableSubscriptions(this, store);
     this.temps = new TempDestinations(this, (destination) => this.policyFor(destination));
     this.exchanges = new ExchangeRegistry(config.exchanges, config.defaultExchangeType);
@@ -227,15 +226,7 @@ export class Broker implements QueueHost {
   private publishToTopic(name: string, message: Message): Promise<void> | null {
     // One canonical name per topic, whichever alias (/exchange/amq.topic/…) the producer used.
     const destination = `/topic/${name}`;
-    let written: Promise<void> | null = null;
-    const history = this.history(name, destination);
-    if (history !== null) {
-      const dropped = history.append(message, message.timestamp);
-      if (message.persistent && this.store.durable) {
-        written = this.track(this.store.appendHistory(destination, storedForm(message)));
-        if (dropped > 0) this.trimStoredHistory(name, destination, dropped);
-      }
-    }
+    let written = this.histories.append(name, message);
     this.router.route(name, message);
     const consumerQueues = this.virtualTopics.queuesFor(name);
     let virtual: Promise<void>[] | undefined;
@@ -255,21 +246,6 @@ export class Broker implements QueueHost {
     const durable = this.durables.publish(destination, message);
     if (durable === null) return written;
     return written === null ? durable : Promise.all([written, durable]).then(() => {});
-  }
-
-  /**
-   * Trim the stored history in steps rather than once per message: one range
-   * delete per HISTORY_TRIM_STEP dropped messages keeps the write rate down,
-   * and recovery trims whatever extra it finds in memory anyway.
-   */
-  private trimStoredHistory(name: string, destination: string, droppedUpTo: number): void {
-    const count = (this.droppedSinceTrim.get(name) ?? 0) + 1;
-    if (count < HISTORY_TRIM_STEP) {
-      this.droppedSinceTrim.set(name, count);
-      return;
-    }
-    this.droppedSinceTrim.set(name, 0);
-    this.track(this.store.trimHistory(destination, droppedUpTo)).catch(() => {});
   }
 
   /** Check a SEND before a transaction holds it, so errors surface at SEND time. */
@@ -299,7 +275,7 @@ export class Broker implements QueueHost {
       const canonical = `/topic/${resolved.name}`;
       let replay: Message[] = [];
       if (history !== null) {
-        const kept = this.historiesFor(resolved.name, canonical, wildcard);
+        const kept = this.histories.selecting(resolved.name, wildcard);
         if (kept === null) {
           throw new BrokerError(
             'invalid-header',
@@ -430,28 +406,6 @@ export class Broker implements QueueHost {
   /** The opaque name a `reply-to:/temp-queue/NAME` (or /temp-topic/) of this connection is rewritten to. */
   replyDestination(ownerId: string, replyTo: string): string | null {
     return this.temps.replyDestination(ownerId, replyTo);
-  }
-
-  /**
-   * The histories a history request reads: the topic's own, or for a
-   * wildcard every matching topic's. Null when retention is off for it.
-   */
-  private historiesFor(name: string, canonical: string, wildcard: boolean): TopicHistory[] | null {
-    if (!wildcard) {
-      const own = this.history(name, canonical);
-      return own === null ? null : [own];
-    }
-    const policy = this.policyFor(canonical);
-    const matching = [...this.histories]
-      .filter(([topic]) => matchesPattern(name, topic))
-      .map(([, h]) => h);
-    if (
-      matching.length === 0 &&
-      !retains({ maxMessages: policy.historyMaxMessages, maxAgeMs: policy.historyMaxAgeMs })
-    ) {
-      return null;
-    }
-    return matching;
   }
 
   /** Attach a subscriber to a durable topic subscription (created on first use). */
@@ -643,19 +597,7 @@ export class Broker implements QueueHost {
       }
     }
     for (const [destination, messages] of state.history) {
-      const resolved = resolveDestination(destination);
-      const history = this.history(resolved.name, `/topic/${resolved.name}`);
-      if (history === null) {
-        void this.track(this.store.trimHistory(destination, Number.MAX_SAFE_INTEGER)).catch(
-          () => {},
-        );
-        continue;
-      }
-      const now = Date.now();
-      let dropped = 0;
-      for (const stored of messages)
-        dropped = Math.max(dropped, history.append(messageFromStore(stored), now));
-      if (dropped > 0) this.track(this.store.trimHistory(destination, dropped)).catch(() => {});
+      this.histories.restore(resolveDestination(destination).name, destination, messages);
     }
   }
 
@@ -700,28 +642,6 @@ export class Broker implements QueueHost {
       for (const fanIn of this.queueWildcards.match(name)) fanIn.add(queue);
     }
     return queue;
-  }
-
-  /** The retained history of topic `name`, created on first use when its policy keeps some; else null. */
-  private history(name: string, destination: string): TopicHistory | null {
-    const existing = this.histories.get(name);
-    if (existing !== undefined) return existing;
-    const policy = this.policyFor(destination);
-    const asked = { maxMessages: policy.historyMaxMessages, maxAgeMs: policy.historyMaxAgeMs };
-    if (!retains(asked)) return null;
-    // limits.maxHistoryMessages bounds every history; config validation keeps rules' counts under it,
-    // so it only binds a history kept by age alone, whose count trims are then that limit's breaches.
-    const ceiling = this.config.limits.maxHistoryMessages;
-    const capped = asked.maxMessages === 0 || asked.maxMessages > ceiling;
-    const retention = { ...asked, maxMessages: capped ? ceiling : asked.maxMessages };
-    const history = new TopicHistory(
-      retention,
-      capped
-        ? () => this.counters.increment(LIMIT_BREACHES, { limit: 'limits.maxHistoryMessages' })
-        : undefined,
-    );
-    this.histories.set(name, history);
-    return history;
   }
 }
 
