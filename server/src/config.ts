@@ -5,7 +5,7 @@ import type {
   Permission,
   ThrottleOptions,
 } from './auth/types.js';
-import { ConfigError, isPlainObject, validate } from './config-validate.js';
+import { ConfigError, isPlainObject, unknownKeyError, validate } from './config-validate.js';
 
 /** Every setting of the broker, with its default. One place: docs and validation follow from it. */
 export interface BrokerConfig {
@@ -327,6 +327,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
       permissionsClaim: '',
     },
     throttle: { baseMs: 500, maxMs: 5000, halfLifeMs: 60_000, maxAddresses: 10_000 },
+    clientCertificates: { enabled: false, userFrom: 'cn', dnUsers: {} },
   },
 };
 
@@ -341,15 +342,18 @@ export function resolveConfig(overrides: DeepPartial<BrokerConfig> = {}): Broker
   return merged;
 }
 
+/** Keys whose value is a map with names of the user's choosing: taken whole, not merged key by key. */
+export const MAP_KEYS: ReadonlySet<string> = new Set(['auth.clientCertificates.dnUsers']);
+
 function mergeInto(target: Record<string, unknown>, source: unknown, path: string): unknown {
   if (source === undefined) return target;
   if (!isPlainObject(source)) throw new ConfigError(`${path || 'config'} must be an object`);
   for (const [key, value] of Object.entries(source)) {
     const keyPath = path ? `${path}.${key}` : key;
-    if (!(key in target)) throw new ConfigError(`unknown config key '${keyPath}'`);
+    if (!(key in target)) throw unknownKeyError(keyPath, Object.keys(target));
     if (value === undefined) continue;
     const current = target[key];
-    if (isPlainObject(current)) {
+    if (isPlainObject(current) && !MAP_KEYS.has(keyPath)) {
       target[key] = mergeInto(current as Record<string, unknown>, value, keyPath);
     } else {
       target[key] = value;

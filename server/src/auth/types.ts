@@ -50,7 +50,7 @@ export interface Principal {
   readonly name: string;
   readonly groups: readonly string[];
   readonly anonymous: boolean;
-  readonly method: 'anonymous' | 'passcode' | 'jwt';
+  readonly method: 'anonymous' | 'passcode' | 'jwt' | 'certificate';
   /** When the credential stops being valid, ms since the epoch (a JWT's `exp`); 0 = never. */
   readonly expiresAt: number;
   /** Extra permissions the token itself grants; null when none. */
@@ -115,6 +115,26 @@ export interface ThrottleOptions {
   maxAddresses: number;
 }
 
+/**
+ * Client-certificate logins (mutual TLS, ActiveMQ's certificate login): a
+ * connection whose TLS client certificate was verified against tls.caFile,
+ * and whose CONNECT carries no passcode, logs in as the user the
+ * certificate names. Needs tls.requestClientCert and a users file (the
+ * user must be in it; its groups apply).
+ */
+export interface ClientCertificateOptions {
+  /** Log verified client certificates in as users. */
+  enabled: boolean;
+  /** `cn`: the subject's common name is the user name. `dn`: the whole subject DN is looked up in dnUsers. */
+  userFrom: 'cn' | 'dn';
+  /**
+   * For userFrom `dn`: subject DN → user name, e.g. `{ "CN=alice,O=Acme": "alice" }`. The DN may be
+   * written RFC 4514 style (`CN=alice,O=Acme`) or OpenSSL style (`/O=Acme/CN=alice`); attribute order
+   * and case of attribute types do not matter.
+   */
+  dnUsers: Record<string, string>;
+}
+
 export interface AuthOptions {
   /** JSON users file; null = none. */
   usersFile: string | null;
@@ -124,6 +144,7 @@ export interface AuthOptions {
   defaultPermissions: Permission[];
   jwt: JwtOptions;
   throttle: ThrottleOptions;
+  clientCertificates: ClientCertificateOptions;
 }
 
 /** Whether a JWT verifier is configured. */

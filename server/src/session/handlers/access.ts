@@ -65,10 +65,15 @@ export function coversDestination(pattern: string, destination: string): boolean
 export function authenticate(session: Session, frame: Frame): Principal | Promise<Principal> {
   const authenticator = session.context.authenticator;
   if (authenticator === null || authenticator === undefined) return ANONYMOUS;
+  const certificate = session.connection.peerCertificate;
   return authenticator.authenticate({
     login: frame.headers.login,
     passcode: frame.headers.passcode,
     remoteAddress: session.connection.remoteAddress,
+    certificate:
+      certificate === undefined
+        ? null
+        : { commonName: certificate.subject, distinguishedName: certificate.distinguishedName },
   });
 }
 
