@@ -93,6 +93,15 @@ export function identityOf(session: Session): string {
     : `${principal.method === 'jwt' ? 'jwt' : 'user'}:${principal.name}`;
 }
 
+/**
+ * The user name durable subscriptions and client-ids are bound to: the
+ * login's name, or '' for anonymous connections (which bind nothing).
+ */
+export function userOf(session: Session): string {
+  const principal = session.principal;
+  return principal === null || principal.anonymous ? '' : principal.name;
+}
+
 // ── token refresh ──────────────────────────────────────────────────────
 
 /** Whether this SEND is an in-band token refresh (only where JWT logins are configured). */
@@ -176,6 +185,17 @@ export function authorizeSubscribe(
   if (headers['x-exchange-type'] !== undefined && destination.startsWith('/exchange/')) {
     demand(session, 'admin', wholeExchange(destination));
   }
+}
+
+/**
+ * UNSUBSCRIBE that deletes a durable subscription: the same read permission
+ * on its topic that subscribing needed. Deleting one is undoing one's own
+ * subscription (ActiveMQ asks nothing more); whose subscription it is, is
+ * settled by the owner binding (broker/durable.ts), so admin would only
+ * lock users out of cleaning up after themselves.
+ */
+export function authorizeDurableRemoval(session: Session, topic: string): void {
+  requireRead(session, topic, null);
 }
 
 function requireRead(session: Session, destination: string, headers: FrameHeaders | null): void {
