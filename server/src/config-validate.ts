@@ -30,9 +30,12 @@ export class ConfigError extends Error {
  * to be a typo (edit distance at most a third of its length, and 3).
  */
 export function unknownKeyError(keyPath: string, known: readonly string[]): ConfigError {
-  const key = keyPath.slice(keyPath.lastIndexOf('.') + 1);
-  const near = nearestKey(key, known);
-  const hint = near === null ? `known keys: ${known.join(', ')}` : `did you mean '${near}'?`;
+  const dot = keyPath.lastIndexOf('.');
+  const near = nearestKey(keyPath.slice(dot + 1), known);
+  const hint =
+    near === null
+      ? `known keys here: ${known.join(', ')}`
+      : `did you mean '${keyPath.slice(0, dot + 1)}${near}'?`;
   return new ConfigError(`unknown config key '${keyPath}' (${hint})`);
 }
 
@@ -390,19 +393,30 @@ function requirePort(key: string, value: unknown): void {
   if (value === null) return;
   if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) {
     throw new ConfigError(
-      `${key} must be a port number 0-65535, or null to disable it (got ${String(value)})`,
+      `${key} must be a port number 0-65535, or null to disable it (got ${shown(value)})`,
     );
   }
 }
 
 function requireInt(key: string, value: unknown, min: number): void {
   if (!Number.isInteger(value) || (value as number) < min) {
-    throw new ConfigError(`${key} must be an integer >= ${min} (got ${String(value)})`);
+    throw new ConfigError(`${key} must be an integer >= ${min} (got ${shown(value)})`);
   }
 }
 
 function requireOneOf(key: string, value: unknown, allowed: string[]): void {
   if (typeof value !== 'string' || !allowed.includes(value)) {
-    throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got ${String(value)})`);
+    throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got ${shown(value)})`);
+  }
+}
+
+/** A bad value as the user wrote it: strings quoted, so `"abc"` and `abc` read differently from `5`. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
   }
 }

@@ -23,11 +23,15 @@ export interface BrokerConfig {
   dataDir: string;
   /** Message store: `lmdb` (embedded, durable; the default) or `memory` (nothing survives a restart). */
   store: 'memory' | 'lmdb';
+  /** Least severe log level written (pino levels); `silent` writes nothing. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Directory of static files served at `/` on the WebSocket port; `null` serves a built-in page. */
   demoDir: string | null;
+  /** Heart-beats both ways (STOMP 1.1+): what the broker offers and expects, and how patient it is. */
   heartbeat: HeartbeatConfig;
+  /** Limits on what one client may send or hold; each breach is an ERROR and a `stompede_limit_breaches_total` count. */
   limits: LimitsConfig;
+  /** Queue defaults. */
   queues: QueueConfig;
   /** Policy for every destination unless a rule in `destinations` says otherwise. */
   destinationDefaults: DestinationPolicy;
@@ -43,9 +47,19 @@ export interface BrokerConfig {
    * consumer prefix stands for one consumer-group segment
    * (`/queue/Consumer.A.VirtualTopic.Orders`). An empty topicPrefix turns it off.
    */
-  virtualTopics: { topicPrefix: string; consumerQueuePrefix: string };
+  virtualTopics: {
+    /** Topic names starting with this are virtual topics, e.g. `VirtualTopic.`; '' turns them off. */
+    topicPrefix: string;
+    /** Queue name prefix of their consumer queues; `*` stands for the consumer group, e.g. `Consumer.*.`. */
+    consumerQueuePrefix: string;
+  };
   /** RabbitMQ exchanges declared up front (`/exchange/NAME/KEY`); others are declared on first use. */
-  exchanges: { name: string; type: string }[];
+  exchanges: {
+    /** Exchange name, as in `/exchange/NAME/KEY`. */
+    name: string;
+    /** `direct`, `fanout`, `topic` or `headers`. */
+    type: string;
+  }[];
   /** Type of an exchange declared on first use without an `x-exchange-type` header. */
   defaultExchangeType: string;
   /**
@@ -61,7 +75,14 @@ export interface BrokerConfig {
    * unacked messages, missed messages). While it is away its messages are
    * held up to these bounds; past them, or past the window, it is released.
    */
-  resume: { windowMs: number; maxBufferedMessages: number; maxBufferedBytes: number };
+  resume: {
+    /** How long a dropped session waits for its client, ms; 0 turns resumption off. */
+    windowMs: number;
+    /** Most messages held for a dropped session; past it the session is released. */
+    maxBufferedMessages: number;
+    /** Most message bytes held for a dropped session; past it the session is released. */
+    maxBufferedBytes: number;
+  };
   /** What happens to a topic subscriber whose connection stops reading (its outbound buffer grows). */
   slowConsumers: SlowConsumersConfig;
   /**
@@ -180,7 +201,10 @@ export interface DestinationPolicy {
   overflow: 'refuse' | 'drop-oldest';
 }
 
-export type DestinationRule = { match: string } & Partial<DestinationPolicy>;
+export type DestinationRule = {
+  /** Destination pattern the rule applies to, e.g. `/topic/logs.>` (ActiveMQ wildcards). */
+  match: string;
+} & Partial<DestinationPolicy>;
 
 export interface HeartbeatConfig {
   /** Smallest interval at which the broker offers to send heart-beats (ms); 0 = never. */

@@ -75,9 +75,13 @@ export const ANONYMOUS: Principal = Object.freeze({
  * `@name` is a user; `*` is everyone, anonymous connections included.
  */
 export interface AccessRule {
+  /** Destination pattern, e.g. `/queue/orders.>` (subscription wildcards); `>` alone is every destination. */
   match: string;
+  /** Who may SUBSCRIBE and browse: group names, `@user` names, `*` for everyone. */
   read?: string[];
+  /** Who may SEND. */
   write?: string[];
+  /** Who may declare destinations (queue arguments, exchange types) and use the admin API on them. */
   admin?: string[];
 }
 
@@ -140,10 +144,15 @@ export interface AuthOptions {
   usersFile: string | null;
   /** true / false, or null: anonymous allowed exactly when no users file and no JWT are configured. */
   allowAnonymous: boolean | null;
+  /** Access rules (ActiveMQ authorizationEntries style); every matching rule adds its grants. */
   rules: AccessRule[];
+  /** Permissions on destinations no rule matches (`read`, `write`, `admin`); [] = deny. */
   defaultPermissions: Permission[];
+  /** JWT logins (browsers): the token is CONNECT's passcode. Off unless secret or jwksFile is set. */
   jwt: JwtOptions;
+  /** Slowing down repeated failed logins from one address. */
   throttle: ThrottleOptions;
+  /** Logins by verified TLS client certificate (mutual TLS). */
   clientCertificates: ClientCertificateOptions;
 }
 
