@@ -2,8 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuthSetupError } from './auth/errors.js';
 import { isLoopbackHost } from './auth/loopback.js';
-import { CliError, registerClientCommands } from './cli/index.js';
 import { registerConfig } from './cli/config-check.js';
+import { CliError, registerClientCommands } from './cli/index.js';
 import { registerUser } from './cli/user.js';
 import {
   type BrokerConfig,
@@ -181,7 +181,10 @@ program
       'lmdb',
     ]),
   )
-  .option('--config <file>', 'YAML or JSON config file (STOMPEDE_CONFIG; see docs/configuration.md)')
+  .option(
+    '--config <file>',
+    'YAML or JSON config file (STOMPEDE_CONFIG; see docs/configuration.md)',
+  )
   .addOption(
     new Option('--log-level <level>', 'log level (STOMPEDE_LOG_LEVEL; default info)').choices([
       'fatal',

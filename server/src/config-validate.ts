@@ -413,7 +413,8 @@ function requireOneOf(key: string, value: unknown, allowed: string[]): void {
 /** A bad value as the user wrote it: strings quoted, so `"abc"` and `abc` read differently from `5`. */
 function shown(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

@@ -198,6 +198,6 @@ export function checkDurableOwner(record: DurableSubscriptionRecord, owner: stri
     'not-authorized',
     `durable subscription ${record.name.slice(0, 80)} belongs to another user`,
     `The durable subscription '${record.name.slice(0, 80)}' (client-id '${record.clientId.slice(0, 80)}') was ` +
-      "created by another user; only that user may use or remove it. Use a client-id and subscription name of your own.",
+      'created by another user; only that user may use or remove it. Use a client-id and subscription name of your own.',
   );
 }
