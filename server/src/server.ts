@@ -6,7 +6,7 @@ import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
 import { Counters, LIMIT_BREACHES } from './counters.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, LimitBreachLog, type Logger } from './logger.js';
 import { encodeFrame } from './protocol/encoder.js';
 import { coversDestination } from './session/handlers/access.js';
 import { HeartbeatScheduler } from './session/heartbeat.js';
@@ -113,14 +113,15 @@ export class StompedeBroker implements ConnectionAcceptor {
   /** Open client connections (parked sessions have none), in all and per remote address. */
   private openConnections = 0;
   private readonly connectionsByIp = new Map<string, number>();
-  /** When a refused connection was last logged (refusals come in floods; the counter has them all). */
-  private lastRefusalLog = 0;
   private closing = false;
   private allClosed: (() => void) | null = null;
 
   constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
     this.config = resolveConfig(overrides);
     this.logger = logger ?? createLogger(this.config.logLevel);
+    // One log line per limit breach, wherever it is counted (rate-limited per limit).
+    const breaches = new LimitBreachLog(this.logger);
+    this.counters.watch(LIMIT_BREACHES, (labels) => breaches.report(labels.limit ?? 'unknown'));
     // Reads the users and JWKS files now: a bad one stops the broker before it listens.
     this.auth = createAuth(this.config.auth, coversDestination, {
       onFailure: (remoteAddress, reason, delayMs) => {
@@ -256,15 +257,8 @@ export class StompedeBroker implements ConnectionAcceptor {
     } else {
       return null;
     }
+    // Logged (rate-limited) as a limit breach through the counter's watcher; no session, so no open/close lines.
     this.counters.increment(LIMIT_BREACHES, { limit });
-    const now = Date.now();
-    if (now - this.lastRefusalLog >= 1000) {
-      this.lastRefusalLog = now;
-      this.logger.warn(
-        { limit, remoteAddress: ip, connections: this.openConnections },
-        'connection refused: too many connections',
-      );
-    }
     const headers: [string, string][] = [
       ['message', 'too many connections'],
       ['content-type', 'text/plain'],
@@ -513,6 +507,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     for (const session of [...this.parked.values()]) session.endParked();
     for (const session of [...this.sessions]) {
       if (session.state === 'connected' || session.state === 'awaiting-connect') {
+        session.noteEnd({ reason: 'server-shutdown', error: 'server shutting down' });
         session.sendError('server shutting down', 'The broker is shutting down; reconnect later.');
       }
     }

@@ -14,6 +14,7 @@ import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
 import { StoreWriteError } from '../store/store.js';
 import type { Connection, ConnectionHandler } from '../transport/connection.js';
+import { type EndNote, logConnectionClose, logConnectionOpen } from './connection-log.js';
 import { SessionError } from './errors.js';
 import { dispatchFrame } from './handlers/index.js';
 import type { HeartbeatScheduler, Ticking } from './heartbeat.js';
@@ -111,6 +112,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private hasLimitedFlows = false;
   framesIn = 0;
   messagesOut = 0;
+  /** Why the connection is ending (first reason wins), for its close log line; null until one is known. */
+  private endNote: EndNote | null = null;
+  private closeLogged = false;
 
   constructor(connection: Connection, context: SessionContext) {
     this.connection = connection;
@@ -127,6 +131,18 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       maxHeaderLineLength: limits.maxHeaderLineLength,
     });
     context.scheduler.add(this);
+    logConnectionOpen(this);
+  }
+
+  /** Record why the connection ends, for its close log line (the first reason recorded wins). */
+  noteEnd(note: EndNote): void {
+    this.endNote ??= note;
+  }
+
+  private logClose(): void {
+    if (this.closeLogged) return;
+    this.closeLogged = true;
+    logConnectionClose(this, this.endNote ?? { reason: 'socket-closed' }, this.openedAt);
   }
 
   get ownerId(): string {
@@ -175,6 +191,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   /** DISCONNECT: take no more frames or messages; after pending writes settle, RECEIPT (if asked) and close. */
   disconnect(receipt: string | undefined): void {
+    this.noteEnd({ reason: 'client-disconnect' });
     this.parser.stop();
     this.disconnecting = true;
     const barrier = this.context.broker.writeBarrier();
@@ -212,13 +229,18 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   onClose(): void {
     this.context.connectionClosed?.(this.connection);
-    if (this.state === 'closed' || this.state === 'parked') return;
+    if (this.state === 'closed' || this.state === 'parked') {
+      this.logClose();
+      return;
+    }
     if (this.state === 'connected' && !this.disconnecting && this.resumeToken !== '') {
       this.park();
+      this.logClose();
       return;
     }
     this.release();
     this.state = 'closed';
+    this.logClose();
     this.context.sessionClosed(this);
   }
 
@@ -381,10 +403,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (buffered <= maxBufferedBytes) return true;
     this.context.counters.increment(LIMIT_BREACHES, { limit: 'slowConsumers.maxBufferedBytes' });
     if (topicPolicy === 'disconnect') {
-      this.context.logger.warn(
-        { session: this.id, buffered, remoteAddress: this.connection.remoteAddress },
-        'disconnecting slow consumer',
-      );
+      this.noteEnd({
+        reason: 'limit-exceeded',
+        error: 'slow consumer',
+        limit: 'slowConsumers.maxBufferedBytes',
+      });
       this.sendError(
         'slow consumer',
         `This connection fell behind: ${buffered} bytes waited to be sent to it, more than ` +
@@ -436,10 +459,6 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     } else if (isUserError(err)) {
       message = err.message;
       detail = err.detail;
-      this.context.logger.debug(
-        { session: this.id, code: err.code, err: message },
-        'closing connection on error',
-      );
     } else {
       message = 'internal error';
       detail =
@@ -449,6 +468,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
         'unexpected error while handling a frame',
       );
     }
+    this.noteEnd(
+      limit === undefined
+        ? { reason: 'error', error: message }
+        : { reason: 'limit-exceeded', error: message, limit },
+    );
     this.sendError(message, detail, receiptId, extra);
   }
 
@@ -460,6 +484,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     extra: ReadonlyArray<readonly [string, string]> = [],
   ): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    this.noteEnd({ reason: 'error', error: message });
     const headers: (readonly [string, string])[] = [
       ['message', message],
       ['content-type', 'text/plain'],
@@ -573,6 +598,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       const limit = this.context.config.limits.connectTimeoutMs;
       if (now - this.openedAt > limit) {
         this.context.counters.increment(LIMIT_BREACHES, { limit: 'limits.connectTimeoutMs' });
+        this.noteEnd({
+          reason: 'limit-exceeded',
+          error: 'connect timeout',
+          limit: 'limits.connectTimeoutMs',
+        });
         this.sendError(
           'connect timeout',
           `No CONNECT frame arrived within ${limit} ms of opening the connection. Send CONNECT (or STOMP) ` +
@@ -594,10 +624,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       const hb = this.context.config.heartbeat;
       const allowed = this.expectEveryMs * hb.toleranceFactor + hb.graceMs;
       if (now - this.lastReadAt > allowed) {
-        this.context.logger.info(
-          { session: this.id, silentMs: now - this.lastReadAt },
-          'closing silent connection',
-        );
+        this.noteEnd({ reason: 'heartbeat-timeout', error: 'heart-beat timeout' });
         if (this.resumeToken !== '') {
           // A silent browser has usually lost its network: keep its session for the resume window.
           this.sendFrame(
