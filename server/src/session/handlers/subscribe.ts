@@ -70,7 +70,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
     prefetch,
     consumer: session,
   });
-  subscription.wirePrefix = `subscription:${escapeHeader(id, session.version)}\n`;
+  subscription.setWirePrefix(`subscription:${escapeHeader(id, session.version)}\n`);
   const selector = headers.selector;
   // An empty selector is no selector (JMS).
   if (selector !== undefined && selector.trim() !== '') {
