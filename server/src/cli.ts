@@ -2,8 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuthSetupError } from './auth/errors.js';
 import { isLoopbackHost } from './auth/loopback.js';
-import { registerConfig } from './cli/config-check.js';
 import { registerAdminCommands } from './cli/admin/index.js';
+import { registerConfig } from './cli/config-check.js';
 import { CliError, registerClientCommands } from './cli/index.js';
 import { registerUser } from './cli/user.js';
 import {
