@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuthSetupError } from './auth/errors.js';
 import { isLoopbackHost } from './auth/loopback.js';
+import { registerAdminCommands } from './cli/admin/index.js';
 import { registerConfig } from './cli/config-check.js';
 import { CliError, registerClientCommands } from './cli/index.js';
 import { registerUser } from './cli/user.js';
@@ -229,6 +230,7 @@ program
 registerClientCommands(program);
 registerUser(program);
 registerConfig(program);
+registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
