@@ -11,12 +11,16 @@ export interface AdminResponse<T = unknown> {
   text: string;
 }
 
+/** What JSON answers are typed as in tests: the assertions check their shape. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked by each test's assertions
+export type Json = any;
+
 export interface AdminClient {
   readonly base: string;
-  get<T = any>(path: string): Promise<AdminResponse<T>>;
-  post<T = any>(path: string, body?: unknown): Promise<AdminResponse<T>>;
-  del<T = any>(path: string): Promise<AdminResponse<T>>;
-  request<T = any>(method: string, path: string, init?: RequestInit): Promise<AdminResponse<T>>;
+  get<T = Json>(path: string): Promise<AdminResponse<T>>;
+  post<T = Json>(path: string, body?: unknown): Promise<AdminResponse<T>>;
+  del<T = Json>(path: string): Promise<AdminResponse<T>>;
+  request<T = Json>(method: string, path: string, init?: RequestInit): Promise<AdminResponse<T>>;
 }
 
 /** `auth`: 'user:pass' for Basic, or { bearer: token }. */
