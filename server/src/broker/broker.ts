@@ -428,6 +428,7 @@ export class Broker implements QueueHost {
     clientId: string,
     name: string,
     subscription: Subscription,
+    owner = '',
   ): Promise<void> | null {
     const resolved = resolveDestination(subscription.destination);
     if (resolved.kind !== 'topic') {
@@ -438,16 +439,37 @@ export class Broker implements QueueHost {
           'anyway. Subscribe to a /topic/ destination, or drop the durable headers.',
       );
     }
-    return this.durables.subscribe(key, clientId, name, `/topic/${resolved.name}`, subscription);
+    return this.durables.subscribe(
+      key,
+      clientId,
+      name,
+      `/topic/${resolved.name}`,
+      subscription,
+      owner,
+    );
   }
 
-  /** Delete a durable subscription by key (UNSUBSCRIBE naming it). */
-  removeDurable(key: string, name: string): Promise<void> | null {
-    return this.durables.remove(key, name);
+  /** Delete a durable subscription by key (UNSUBSCRIBE naming it); `owner` is the user asking ('' anonymous). */
+  removeDurable(key: string, name: string, owner = ''): Promise<void> | null {
+    return this.durables.remove(key, name, owner);
   }
 
-  /** One live connection per client-id (ActiveMQ rule): a second claim is refused. */
-  claimClientId(clientId: string, ownerId: string): void {
+  /**
+   * One live connection per client-id (ActiveMQ rule): a second claim is
+   * refused. A client-id whose durable subscriptions an authenticated user
+   * created is bound to that user (it survives restarts with them): `user`
+   * ('' for anonymous) must be that user.
+   */
+  claimClientId(clientId: string, ownerId: string, user = ''): void {
+    const bound = this.durables.ownerOfClientId(clientId);
+    if (bound !== '' && bound !== user) {
+      throw new BrokerError(
+        'not-authorized',
+        `client-id ${clientId.slice(0, 80)} belongs to another user`,
+        `The client-id '${clientId.slice(0, 80)}' holds durable subscriptions of another user, so only that user ` +
+          'may connect with it. Choose a client-id of your own.',
+      );
+    }
     const holder = this.clientIds.get(clientId);
     if (holder !== undefined && holder !== ownerId) {
       throw new BrokerError(

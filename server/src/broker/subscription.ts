@@ -85,8 +85,10 @@ export class Subscription {
    * delivery is not an error.
    */
   lenientAcks = false;
-  /** Opaque per-subscription data of the session (its pre-encoded header line). */
+  /** Opaque per-subscription data of the session (its pre-encoded header line); set with setWirePrefix. */
   wirePrefix = '';
+  /** The session's pre-encoded head of a plain delivery (`MESSAGE\n` + wirePrefix), built on first use. */
+  wireHead: Buffer | null = null;
   /** JMS selector (`selector` header), compiled once; null delivers everything. */
   selector: ((headers: Record<string, string>) => boolean) | null = null;
   /** The selector as the client wrote it ('' = none), for the admin API and routing explain. */
@@ -119,6 +121,12 @@ export class Subscription {
     this.ackMode = options.ackMode;
     this.prefetch = options.prefetch;
     this.consumer = options.consumer;
+  }
+
+  /** Set the session's per-subscription header line (and forget the head built from the old one). */
+  setWirePrefix(prefix: string): void {
+    this.wirePrefix = prefix;
+    this.wireHead = null;
   }
 
   get unacked(): number {
