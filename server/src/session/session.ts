@@ -15,6 +15,7 @@ import { FrameParser } from '../protocol/parser.js';
 import { StoreWriteError } from '../store/store.js';
 import type { Connection, ConnectionHandler } from '../transport/connection.js';
 import { SessionError } from './errors.js';
+import type { FrameTrace } from './frame-trace.js';
 import { dispatchFrame } from './handlers/index.js';
 import type { HeartbeatScheduler, Ticking } from './heartbeat.js';
 import { type Delivery, Resumption } from './resumption.js';
@@ -59,6 +60,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   /** The secret a dropped client presents (CONNECT `x-resume`) to take this session over; '' when not resumable. */
   resumeToken = '';
   resumption: Resumption | null = null;
+  /** The admin frame tracer's tap (frame-trace.ts): null unless an operator is tracing this connection. */
+  trace: FrameTrace | null = null;
   readonly connection: Connection;
   readonly context: SessionContext;
   state: SessionState = 'awaiting-connect';
@@ -232,6 +235,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.framesIn++;
     // Read before dispatch: SEND strips `receipt` from the headers it passes on.
     const receipt = frame.headers.receipt;
+    if (this.trace !== null) this.trace.inbound(frame);
     try {
       if (--this.inboundFrames < 0) {
         throw inboundRateExceeded('frames', this.context.config.limits.maxInboundFramesPerSecond);
@@ -309,6 +313,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (this.state === 'closed') return;
     this.wroteSinceTick = true;
     if (!this.connection.send(bytes)) this.writable = false;
+    if (this.trace !== null) this.trace.outbound(bytes, this.version);
   }
 
   sendFrame(
