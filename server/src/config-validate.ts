@@ -109,6 +109,30 @@ export function validate(config: BrokerConfig): void {
   validateTls(config.tls);
   validateOrigins(config.origins);
   validateAuth(config.auth);
+  validateAdmin(config);
+}
+
+function validateAdmin(config: BrokerConfig): void {
+  requireBoolean('admin.enabled', config.admin.enabled);
+  requireInt('admin.maxBodyBytes', config.admin.maxBodyBytes, 1);
+  requireString('admin.monitorGroup', config.admin.monitorGroup);
+  requireBoolean('metrics.enabled', config.metrics.enabled);
+  const path = config.metrics.path;
+  if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('/admin/api/')) {
+    throw new ConfigError(
+      'metrics.path must be a URL path starting with \'/\' (and outside /admin/api/), e.g. "/metrics"',
+    );
+  }
+  if (config.wsPaths.includes(path)) {
+    throw new ConfigError(
+      `metrics.path ${path} is also in wsPaths; give the metrics their own path`,
+    );
+  }
+  requireInt('metrics.topDestinations', config.metrics.topDestinations, 1);
+}
+
+function requireBoolean(key: string, value: unknown): void {
+  if (typeof value !== 'boolean') throw new ConfigError(`${key} must be true or false`);
 }
 
 const AUTH_PERMISSIONS = ['read', 'write', 'admin'];

@@ -85,6 +85,32 @@ export interface BrokerConfig {
    * may do everything, which suits the default loopback host.
    */
   auth: AuthConfig;
+  /** The HTTP admin API under `/admin/api/` on wsPort (docs/admin-api.md). */
+  admin: AdminConfig;
+  /** Prometheus metrics on wsPort. */
+  metrics: MetricsConfig;
+}
+
+export interface AdminConfig {
+  /** Serve the admin API. Who may use it follows `auth` (docs/admin-api.md, "Access"). */
+  enabled: boolean;
+  /** Largest HTTP request body the HTTP port reads (admin API POSTs); bigger ones get 413. */
+  maxBodyBytes: number;
+  /** Members of this group may use the read-only (GET) endpoints without admin permission. */
+  monitorGroup: string;
+}
+
+export interface MetricsConfig {
+  /** Serve Prometheus text exposition at `path`. */
+  enabled: boolean;
+  /** URL path of the metrics, on wsPort. */
+  path: string;
+  /**
+   * Per-destination series are kept for this many destinations (the deepest
+   * and busiest); the rest are summed under destination="other", so the
+   * label cardinality stays bounded however many destinations exist.
+   */
+  topDestinations: number;
 }
 
 export interface FrameTraceConfig {
@@ -343,6 +369,8 @@ export const DEFAULT_CONFIG: BrokerConfig = {
     },
     throttle: { baseMs: 500, maxMs: 5000, halfLifeMs: 60_000, maxAddresses: 10_000 },
   },
+  admin: { enabled: true, maxBodyBytes: 1024 * 1024, monitorGroup: 'monitor' },
+  metrics: { enabled: true, path: '/metrics', topDestinations: 50 },
 };
 
 export { configFromEnv, layerConfigs, readConfigFile } from './config-sources.js';

@@ -1,5 +1,6 @@
 import { encodeHeaderLines } from '../protocol/encoder.js';
 import type { FrameHeaders, StompVersion } from '../protocol/frame.js';
+import type { TopicStats } from './topic-stats.js';
 
 /**
  * One published message. Shared by every subscriber and queue it reaches:
@@ -28,6 +29,8 @@ export interface Message {
   origin: string;
   /** The shared header lines, encoded once per protocol version on first use. */
   encoded: [Buffer | undefined, Buffer | undefined, Buffer | undefined];
+  /** The counters of the topic it was published to (so a subscriber's drop is counted there); null otherwise. */
+  topic: TopicStats | null;
 }
 
 export const DEFAULT_PRIORITY = 4;
@@ -76,6 +79,7 @@ export function createMessage(
     groupId: headers.JMSXGroupID ?? null,
     origin: '',
     encoded: [undefined, undefined, undefined],
+    topic: null,
   };
 }
 

@@ -90,7 +90,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   readonly transactions = new Map<string, Transaction>();
   private nextHandle = 1;
   private readonly parser: FrameParser;
-  private readonly openedAt = Date.now();
+  /** When the connection opened, ms since the epoch. */
+  readonly openedAt = Date.now();
   /** Heart-beat bookkeeping: flags set on I/O, turned into times by the ticker (no clock read per frame). */
   private readSinceTick = false;
   private wroteSinceTick = false;
@@ -112,7 +113,14 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private inboundRefilledAt: number;
   /** Some subscription has x-max-rate or x-conflate-key: its flow refills and flushes on the tick. */
   private hasLimitedFlows = false;
+  /** Traffic of this connection, for the admin API and metrics (plain increments, no clock reads). */
   framesIn = 0;
+  framesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** SEND frames received. */
+  messagesIn = 0;
+  /** MESSAGE frames written. */
   messagesOut = 0;
 
   constructor(connection: Connection, context: SessionContext) {
@@ -192,6 +200,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   onData(chunk: Uint8Array): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.readSinceTick = true;
+    this.bytesIn += chunk.length;
     this.inboundBytes -= chunk.length;
     if (this.inboundBytes < 0) {
       this.fail(inboundRateExceeded('bytes', this.context.config.limits.maxInboundBytesPerSecond));
@@ -233,6 +242,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     this.framesIn++;
+    if (frame.command === 'SEND') this.messagesIn++;
     // Read before dispatch: SEND strips `receipt` from the headers it passes on.
     const receipt = frame.headers.receipt;
     if (this.trace !== null) this.trace.inbound(frame);
@@ -312,6 +322,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   write(bytes: Uint8Array): void {
     if (this.state === 'closed') return;
     this.wroteSinceTick = true;
+    this.bytesOut += bytes.length;
     if (!this.connection.send(bytes)) this.writable = false;
     if (this.trace !== null) this.trace.outbound(bytes, this.version);
   }
@@ -321,6 +332,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     headers: FrameHeaders | ReadonlyArray<readonly [string, string]>,
     body?: string | Buffer,
   ): void {
+    this.framesOut++;
     this.write(encodeFrame(command, headers, body, this.version));
   }
 
@@ -350,6 +362,10 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (replay) lines += 'x-history:true\n';
     if (subscription.flow?.unreported) lines += subscription.flow.takeReport();
     this.messagesOut++;
+    this.framesOut++;
+    const broker = this.context.broker;
+    broker.delivered++;
+    if (redeliveries > 0) broker.redelivered++;
     this.write(encodeMessage(lines, sharedHeaderLines(message, this.version), message.body));
   }
 
@@ -377,6 +393,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       }
       if (!flow.take()) {
         flow.drop('max-rate');
+        if (message.topic !== null) message.topic.dropped++;
         return false;
       }
     }
@@ -401,6 +418,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     }
     subscription.flow ??= this.newFlow(0, '');
     subscription.flow.drop('slow-consumer');
+    if (message.topic !== null) message.topic.dropped++;
     return false;
   }
 

@@ -73,8 +73,11 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
   subscription.wirePrefix = `subscription:${escapeHeader(id, session.version)}\n`;
   const selector = headers.selector;
   // An empty selector is no selector (JMS).
-  if (selector !== undefined && selector.trim() !== '')
+  if (selector !== undefined && selector.trim() !== '') {
     subscription.selector = compileSelector(selector);
+    subscription.selectorText = selector;
+  }
+  if (durable !== null) subscription.durableName = durable.name;
   subscription.exclusive = headers['activemq.exclusive'] === 'true';
   subscription.noLocal = headers['activemq.noLocal'] === 'true';
   subscription.presence = headers['x-presence'] ?? '';
