@@ -5,6 +5,7 @@ import { overviewRoutes } from './overview.js';
 import { queueRoutes } from './queues.js';
 import { AdminRouter } from './router.js';
 import { topicRoutes } from './topics.js';
+import { traceRoutes } from './trace-routes.js';
 
 export function createAdminApi(host: AdminHost): AdminRouter {
   const router = new AdminRouter(host);
@@ -12,5 +13,6 @@ export function createAdminApi(host: AdminHost): AdminRouter {
   router.add(queueRoutes);
   router.add(topicRoutes);
   router.add(connectionRoutes);
+  router.add(traceRoutes(host.frameTracer));
   return router;
 }

@@ -66,8 +66,13 @@ export class FrameTracing {
   read(connectionId: string, after: number): TraceRead | undefined {
     const trace = this.traces.get(connectionId);
     if (trace === undefined) return undefined;
-    // A connection that ended records nothing more.
-    if (trace.active && this.find(connectionId)?.trace !== trace) trace.stop();
+    // A connection that ended (or is ending: its last frame is written) records nothing more.
+    if (trace.active) {
+      const session = this.find(connectionId);
+      if (session?.trace !== trace || session.state === 'closing' || session.state === 'closed') {
+        trace.stop();
+      }
+    }
     return {
       traceId: trace.traceId,
       active: trace.active,
