@@ -105,7 +105,7 @@ export class FrameTrace {
       // First value wins, as a receiving client would read it (STOMP 1.2, repeated headers).
       if (name in headers) continue;
       const raw = line.slice(colon + 1);
-      const value = version === '1.0' || command === 'CONNECTED' ? raw : unescape(raw);
+      const value = version === '1.0' || command === 'CONNECTED' ? raw : unescapeHeader(raw);
       headers[name] = redact(name, value);
     }
     const bodyStart = Math.min(i + 1, buffer.length);
@@ -175,7 +175,7 @@ function redact(name: string, value: string): string {
 }
 
 /** STOMP 1.1/1.2 header unescaping (\\, \n, \r, \c), for display. */
-function unescape(value: string): string {
+function unescapeHeader(value: string): string {
   if (!value.includes('\\')) return value;
   return value.replace(/\\(.)/g, (_, c: string) =>
     c === 'n' ? '\n' : c === 'r' ? '\r' : c === 'c' ? ':' : c,
