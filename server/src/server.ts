@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createAdminApi } from './admin/api.js';
 import { createHttpHandler } from './admin/http.js';
+import { BrokerMetrics } from './admin/metrics.js';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
@@ -125,6 +126,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   readonly admin: ServerAdminHost;
   /** This node's name in the admin API: host:port of its HTTP listener once bound. */
   private nodeName = hostname();
+  /** Prometheus metrics (config `metrics`); null when off. */
+  private readonly metrics: BrokerMetrics | null;
   /** Samples the broker's rate rings once a second. */
   private rateTimer: NodeJS.Timeout | null = null;
 
@@ -154,9 +157,14 @@ export class StompedeBroker implements ConnectionAcceptor {
       nodeId: () => this.nodeName,
       shutdown: () => this.close(),
     });
+    this.metrics = this.config.metrics.enabled ? new BrokerMetrics(this.admin) : null;
+    const metrics = this.metrics;
     this.httpHandler = createHttpHandler({
       admin: this.config.admin.enabled ? createAdminApi(this.admin) : null,
-      metrics: null,
+      metrics:
+        metrics === null
+          ? null
+          : { path: this.config.metrics.path, handle: (request) => metrics.handle(request) },
       files: createStaticHandler(this.config.demoDir ?? defaultDemoDir(), this.config.wsPaths),
     });
   }
@@ -199,6 +207,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       this.core = broker;
       this.rateTimer = setInterval(() => broker.sampleRates(Date.now()), 1000);
       this.rateTimer.unref();
+      this.metrics?.hookStore();
       this.context = {
         broker,
         config: this.config,
@@ -552,6 +561,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     for (const session of [...this.sessions]) session.connection.destroy();
     this.scheduler.stop();
     if (this.rateTimer !== null) clearInterval(this.rateTimer);
+    this.metrics?.close();
     if (this.starting !== null) {
       const broker = await this.starting.catch(() => null);
       if (broker !== null) {

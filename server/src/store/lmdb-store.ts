@@ -344,6 +344,7 @@ export class LmdbStore implements Store {
   private commits = 0;
   private writes = 0;
   private lastCommitMs = 0;
+  onCommit: ((ms: number) => void) | null = null;
   private lastTxnId = 0;
 
   /** Open (creating if needed) the store in `dataDir`; throws StoreOpenError when it cannot be used. */
@@ -618,6 +619,7 @@ export class LmdbStore implements Store {
       this.turnOpen = false;
       this.root.committed.then(() => {
         this.lastCommitMs = performance.now() - startedAt;
+        this.onCommit?.(this.lastCommitMs);
       }, ignoreCommitFailure);
     });
   }
