@@ -94,6 +94,13 @@ export interface BrokerConfig {
   /** WebSocket `Origin` allow-list (every WebSocket listener and attach()). */
   origins: OriginsConfig;
   /**
+   * The admin frame tracer (POST /admin/api/connections/:id/trace): each
+   * trace keeps at most maxFrames frames, stops by itself after
+   * maxDurationMs, and copies bodyPreviewBytes of each body; at most
+   * maxTraces are kept (running or stopped).
+   */
+  frameTrace: FrameTraceConfig;
+  /**
    * Who may connect and what they may do (README, "Security"). With no users
    * file, no JWT and no rules (the default) every connection is anonymous and
    * may do everything, which suits the default loopback host.
@@ -125,6 +132,13 @@ export interface MetricsConfig {
    * label cardinality stays bounded however many destinations exist.
    */
   topDestinations: number;
+}
+
+export interface FrameTraceConfig {
+  maxFrames: number;
+  maxDurationMs: number;
+  bodyPreviewBytes: number;
+  maxTraces: number;
 }
 
 export interface TlsConfig {
@@ -359,6 +373,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
     wssPort: null,
   },
   origins: { allowed: [], allowMissing: true },
+  frameTrace: { maxFrames: 500, maxDurationMs: 5 * 60_000, bodyPreviewBytes: 256, maxTraces: 16 },
   auth: {
     usersFile: null,
     allowAnonymous: null,

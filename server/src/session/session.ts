@@ -22,6 +22,7 @@ import { StoreWriteError } from '../store/store.js';
 import type { Connection, ConnectionHandler } from '../transport/connection.js';
 import { type EndNote, logConnectionClose, logConnectionOpen } from './connection-log.js';
 import { SessionError } from './errors.js';
+import type { FrameTrace } from './frame-trace.js';
 import { dispatchFrame } from './handlers/index.js';
 import type { HeartbeatScheduler, Ticking } from './heartbeat.js';
 import { type Delivery, Resumption } from './resumption.js';
@@ -66,6 +67,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   /** The secret a dropped client presents (CONNECT `x-resume`) to take this session over; '' when not resumable. */
   resumeToken = '';
   resumption: Resumption | null = null;
+  /** The admin frame tracer's tap (frame-trace.ts): null unless an operator is tracing this connection. */
+  trace: FrameTrace | null = null;
   readonly connection: Connection;
   readonly context: SessionContext;
   state: SessionState = 'awaiting-connect';
@@ -270,6 +273,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (frame.command === 'SEND') this.messagesIn++;
     // Read before dispatch: SEND strips `receipt` from the headers it passes on.
     const receipt = frame.headers.receipt;
+    if (this.trace !== null) this.trace.inbound(frame);
     try {
       if (--this.inboundFrames < 0) {
         throw inboundRateExceeded('frames', this.context.config.limits.maxInboundFramesPerSecond);
@@ -348,6 +352,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.wroteSinceTick = true;
     this.bytesOut += bytes.length;
     if (!this.connection.send(bytes, utf8)) this.writable = false;
+    if (this.trace !== null) this.trace.outbound(bytes, this.version);
   }
 
   sendFrame(
