@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { encodeHeaderLines, encodeMessageTail } from '../protocol/encoder.js';
 import type { FrameHeaders, StompVersion } from '../protocol/frame.js';
+import type { TopicStats } from './topic-stats.js';
 
 /**
  * One published message. Shared by every subscriber and queue it reaches:
@@ -46,6 +47,8 @@ export interface Message {
   bodyUtf8: boolean | undefined;
   lastFrameHead: string;
   lastFrameVersion: StompVersion | '';
+  /** The counters of the topic it was published to (so a subscriber's drop is counted there); null otherwise. */
+  topic: TopicStats | null;
 }
 
 export const DEFAULT_PRIORITY = 4;
@@ -115,6 +118,7 @@ export function createMessage(
     bodyUtf8: undefined,
     lastFrameHead: '',
     lastFrameVersion: '',
+    topic: null,
   };
 }
 

@@ -114,7 +114,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private lazyTransactions: Map<string, Transaction> | null = null;
   private nextHandle = 1;
   private readonly parser: FrameParser;
-  private readonly openedAt = Date.now();
+  /** When the connection opened, ms since the epoch. */
+  readonly openedAt = Date.now();
   /** Heart-beat bookkeeping: flags set on I/O, turned into times by the ticker (no clock read per frame). */
   private readSinceTick = false;
   private wroteSinceTick = false;
@@ -136,7 +137,14 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private inboundRefilledAt: number;
   /** Some subscription has x-max-rate or x-conflate-key: its flow refills and flushes on the tick. */
   private hasLimitedFlows = false;
+  /** Traffic of this connection, for the admin API and metrics (plain increments, no clock reads). */
   framesIn = 0;
+  framesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** SEND frames received. */
+  messagesIn = 0;
+  /** MESSAGE frames written. */
   messagesOut = 0;
 
   constructor(connection: Connection, context: SessionContext) {
@@ -219,6 +227,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   onData(chunk: Uint8Array): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.readSinceTick = true;
+    this.bytesIn += chunk.length;
     this.inboundBytes -= chunk.length;
     if (this.inboundBytes < 0) {
       this.fail(inboundRateExceeded('bytes', this.context.config.limits.maxInboundBytesPerSecond));
@@ -260,6 +269,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     this.framesIn++;
+    if (frame.command === 'SEND') this.messagesIn++;
     // Read before dispatch: SEND strips `receipt` from the headers it passes on.
     const receipt = frame.headers.receipt;
     try {
@@ -343,6 +353,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   write(bytes: Uint8Array, utf8?: boolean): void {
     if (this.state === 'closed') return;
     this.wroteSinceTick = true;
+    this.bytesOut += bytes.length;
     if (!this.connection.send(bytes, utf8)) this.writable = false;
   }
 
@@ -351,6 +362,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     headers: FrameHeaders | ReadonlyArray<readonly [string, string]>,
     body?: string | Buffer,
   ): void {
+    this.framesOut++;
     this.write(encodeFrame(command, headers, body, this.version));
   }
 
@@ -375,6 +387,10 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       this.resumption.record(subscription, message, tag, redeliveries, replay);
     }
     this.messagesOut++;
+    this.framesOut++;
+    const broker = this.context.broker;
+    broker.delivered++;
+    if (redeliveries > 0) broker.redelivered++;
     const tail = messageTail(message, this.version);
     const plain =
       (tag === 0 || this.version !== '1.2') &&
@@ -433,6 +449,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       }
       if (!flow.take()) {
         flow.drop('max-rate');
+        if (message.topic !== null) message.topic.dropped++;
         return false;
       }
     }
@@ -457,6 +474,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     }
     subscription.flow ??= this.newFlow(0, '');
     subscription.flow.drop('slow-consumer');
+    if (message.topic !== null) message.topic.dropped++;
     return false;
   }
 

@@ -22,6 +22,7 @@
 
 import type {
   AppOptions,
+  HttpRequest,
   HttpResponse,
   TemplatedApp,
   us_listen_socket,
@@ -35,20 +36,24 @@ import {
   bodyLength,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_WS_PATHS,
+  declaredLength,
   defaultErrorReporter,
-  INTERNAL_ERROR_RESPONSE,
+  EMPTY_BODY,
+  expectsBody,
+  payloadTooLarge,
+  runHttpHandler,
   statusLine,
   type TransportErrorReporter,
 } from './common.js';
-import type {
-  Connection,
-  ConnectionAcceptor,
-  ConnectionHandler,
-  HttpHandler,
-  HttpRequestInfo,
-  HttpResponseData,
-  Listener,
-  SecureListener,
+import {
+  type Connection,
+  type ConnectionAcceptor,
+  type ConnectionHandler,
+  DEFAULT_MAX_HTTP_BODY_BYTES,
+  type HttpHandler,
+  type HttpResponseData,
+  type Listener,
+  type SecureListener,
 } from './connection.js';
 import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
 import {
@@ -87,6 +92,8 @@ export interface UwsListenOptions {
   idleTimeoutSeconds?: number;
   /** Reports throws from the acceptor/handlers. Default: console.error. */
   onError?: TransportErrorReporter;
+  /** Largest HTTP request body read for the HttpHandler; bigger ones get 413. Default 1 MiB. */
+  maxHttpBodyBytes?: number;
   /** The uWS module to use; default loadUws(). */
   uws?: UwsModule;
   /**
@@ -383,18 +390,67 @@ class UwsConnection implements Connection, BatchedWriter {
   }
 }
 
-function readRequest(
-  method: string,
-  url: string,
-  query: string | undefined,
-  forEach: (cb: (k: string, v: string) => void) => void,
-): HttpRequestInfo {
+/**
+ * One plain HTTP request: read what the handler needs from `req` (valid only
+ * during this call), read the body when one is announced (bounded), run the
+ * handler, and write its answer now or when it settles, unless the client
+ * went away meanwhile (uWS aborts the process if an aborted response is written).
+ */
+function serveHttp(
+  res: HttpResponse,
+  req: HttpRequest,
+  httpHandler: HttpHandler,
+  maxBody: number,
+  onError: TransportErrorReporter,
+): void {
+  // getMethod() is lower-cased; keep the client's spelling, upper-cased.
+  const method = req.getCaseSensitiveMethod().toUpperCase();
   const headers: Record<string, string> = {};
-  forEach((key, value) => {
+  req.forEach((key, value) => {
     const previous = headers[key];
     headers[key] = previous === undefined ? value : `${previous}, ${value}`;
   });
-  return { method, url: query ? `${url}?${query}` : url, headers };
+  // getQuery() is undefined (not '') when there is no query string.
+  const query = req.getQuery();
+  const path = req.getUrl();
+  const url = query ? `${path}?${query}` : path;
+  const remoteAddress = normaliseAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
+  let done = false;
+  res.onAborted(() => {
+    done = true;
+  });
+  const respond = (response: HttpResponseData): void => {
+    if (done) return;
+    done = true;
+    try {
+      writeResponse(res, response, method === 'HEAD');
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const run = (body: Buffer): void =>
+    runHttpHandler(httpHandler, { method, url, headers, body, remoteAddress }, onError, respond);
+  if (!expectsBody(method, headers)) {
+    run(EMPTY_BODY);
+    return;
+  }
+  if (declaredLength(headers) > maxBody) {
+    respond(payloadTooLarge(maxBody));
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.onData((chunk, isLast) => {
+    if (done) return;
+    size += chunk.byteLength;
+    if (size > maxBody) {
+      respond(payloadTooLarge(maxBody));
+      return;
+    }
+    // The ArrayBuffer is neutered when this callback returns: copy it.
+    chunks.push(Buffer.from(chunk.slice(0)));
+    if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  });
 }
 
 function writeResponse(res: HttpResponse, response: HttpResponseData, isHead: boolean): void {
@@ -511,6 +567,7 @@ function listenUwsServer(
   const origins = new OriginPolicy(options.origins ?? DEFAULT_ORIGIN_OPTIONS);
   const onRefused = options.onRefusedUpgrade;
   const secure = options.tls !== undefined;
+  const maxHttpBodyBytes = options.maxHttpBodyBytes ?? DEFAULT_MAX_HTTP_BODY_BYTES;
   const { host } = options;
 
   /** A uWS app with our routes: plain, or SSL with this material (throws when uWS refuses it). */
@@ -615,20 +672,7 @@ function listenUwsServer(
     }
 
     app.any('/*', (res, req) => {
-      guarded(res, onError, () => {
-        // getMethod() is lower-cased; keep the client's spelling, upper-cased.
-        const method = req.getCaseSensitiveMethod().toUpperCase();
-        // getQuery() is undefined (not '') when there is no query string.
-        const request = readRequest(method, req.getUrl(), req.getQuery(), (cb) => req.forEach(cb));
-        let response: HttpResponseData;
-        try {
-          response = httpHandler(request);
-        } catch (err) {
-          onError(err);
-          response = INTERNAL_ERROR_RESPONSE;
-        }
-        writeResponse(res, response, method === 'HEAD');
-      });
+      guarded(res, onError, () => serveHttp(res, req, httpHandler, maxHttpBodyBytes, onError));
     });
     return app;
   };
