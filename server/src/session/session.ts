@@ -80,8 +80,16 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   principal: Principal | null = null;
   /** When the login's token lapses (its exp plus the clock tolerance), ms since the epoch; 0 = never. */
   tokenExpiresAt = 0;
-  /** Permission bits per destination: a SEND repeated to one destination asks the Authorizer once. */
-  readonly permissionCache = new Map<string, number>();
+  /** Permission bits per destination: a SEND repeated to one destination asks the Authorizer once. Made on first use. */
+  get permissionCache(): Map<string, number> {
+    this.lazyPermissions ??= new Map();
+    return this.lazyPermissions;
+  }
+  private lazyPermissions: Map<string, number> | null = null;
+  /** A new principal: permissions are looked up afresh (without making the cache). */
+  forgetPermissions(): void {
+    this.lazyPermissions?.clear();
+  }
   /** Frames that arrived while CONNECT's authentication was pending, run in order after it; null when none is. */
   private heldFrames: Frame[] | null = null;
   private heldBytes = 0;
@@ -91,10 +99,23 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
    * RabbitMQ-style automatic subscriptions to `/temp-queue/NAME`, made when a
    * SEND names it in `reply-to` before any SUBSCRIBE does; keyed by destination.
    */
-  readonly autoSubscriptions = new Map<string, Subscription>();
+  get autoSubscriptions(): Map<string, Subscription> {
+    this.lazyAutoSubscriptions ??= new Map();
+    return this.lazyAutoSubscriptions;
+  }
   readonly subscriptions = new Map<string, Subscription>();
   readonly subscriptionsByHandle = new Map<number, Subscription>();
-  readonly transactions = new Map<string, Transaction>();
+  /** Open transactions by id. Made on first use. */
+  get transactions(): Map<string, Transaction> {
+    this.lazyTransactions ??= new Map();
+    return this.lazyTransactions;
+  }
+  /**
+   * Maps most connections never use are made on first use (issue 9: an idle
+   * connection with one subscription should cost a few KiB of broker memory).
+   */
+  private lazyAutoSubscriptions: Map<string, Subscription> | null = null;
+  private lazyTransactions: Map<string, Transaction> | null = null;
   private nextHandle = 1;
   private readonly parser: FrameParser;
   /** When the connection opened, ms since the epoch. */
@@ -109,7 +130,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private writable = true;
   private disconnecting = false;
   private pendingWrites = 0;
-  private settledWaiters: (() => void)[] = [];
+  private settledWaiters: (() => void)[] | null = null;
   /**
    * Inbound rate budgets (limits.maxInboundFramesPerSecond / BytesPerSecond):
    * token buckets of one second's worth, spent per frame and per chunk,
@@ -197,12 +218,15 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   /** Resolves once every write this session is waiting for has settled. */
   whenSettled(): Promise<void> {
     if (this.pendingWrites === 0) return Promise.resolve();
-    return new Promise((resolve) => this.settledWaiters.push(resolve));
+    this.settledWaiters ??= [];
+    const waiters = this.settledWaiters;
+    return new Promise((resolve) => waiters.push(resolve));
   }
 
   private checkSettled(): void {
-    if (this.pendingWrites !== 0) return;
-    const waiters = this.settledWaiters.splice(0);
+    if (this.pendingWrites !== 0 || this.settledWaiters === null) return;
+    const waiters = this.settledWaiters;
+    this.settledWaiters = null;
     for (const resolve of waiters) resolve();
   }
 
@@ -288,6 +312,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   setVersion(version: StompVersion): void {
     this.version = version;
     this.parser.version = version;
+  }
+
+  /** The automatic reply-to subscription to `destination`, if any (without making the map). */
+  autoSubscriptionTo(destination: string): Subscription | undefined {
+    return this.lazyAutoSubscriptions?.get(destination);
   }
 
   newHandle(): number {
@@ -564,7 +593,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   /** Give back everything the session holds: unacked messages return to their queues, open transactions abort. */
   private release(): void {
     this.context.scheduler.remove(this);
-    this.transactions.clear();
+    this.lazyTransactions = null;
     const subscriptions = [...this.subscriptions.values()];
     this.subscriptions.clear();
     this.subscriptionsByHandle.clear();
@@ -583,7 +612,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private park(): void {
     this.state = 'parked';
     this.parser.stop();
-    this.transactions.clear();
+    this.lazyTransactions = null;
     this.resumption ??= new Resumption();
     this.resumption.parkedUntil = Date.now() + this.context.config.resume.windowMs;
     this.context.parkSession(this);
@@ -618,8 +647,10 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       this.subscriptions.set(id, subscription);
       this.subscriptionsByHandle.set(subscription.handle, subscription);
     }
-    for (const [destination, subscription] of parked.autoSubscriptions) {
-      this.autoSubscriptions.set(destination, subscription);
+    if (parked.lazyAutoSubscriptions !== null) {
+      for (const [destination, subscription] of parked.lazyAutoSubscriptions) {
+        this.autoSubscriptions.set(destination, subscription);
+      }
     }
     const resend = parked.resumption?.toResend(lastSeenId) ?? [];
     parked.retire();
