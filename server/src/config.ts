@@ -78,6 +78,36 @@ export interface BrokerConfig {
    * may do everything, which suits the default loopback host.
    */
   auth: AuthConfig;
+  /** Several nodes sharing destinations through Redis (README, "Cluster"). Off while `url` is null. */
+  cluster: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  /**
+   * `redis://[user:password@]HOST:PORT[/DB]` (or `rediss://` for TLS) of the
+   * Redis every node of the cluster shares; null = a single node, no Redis.
+   */
+  url: string | null;
+  /**
+   * This node's name in the cluster, unique among live nodes (a second node
+   * with the same id refuses to start). null = `<hostname>:<tcpPort>` when
+   * tcpPort is fixed, else `<hostname>-<random>`.
+   */
+  nodeId: string | null;
+  /** Prefix of every Redis key and channel, so several clusters can share one Redis. */
+  keyPrefix: string;
+  /** How often a node refreshes its registration (and checks for dead nodes' messages), ms. */
+  heartbeatMs: number;
+  /** A node that has not refreshed its registration for this long is dead, ms. Must exceed heartbeatMs. */
+  nodeTtlMs: number;
+  /** A dead node's unacked queue message is claimed by a live node once it has been idle this long, ms. */
+  claimIdleMs: number;
+  /** Most queue messages one node reads from Redis (or claims) in one go. */
+  readBatch: number;
+  /** How often a node with queue consumers polls Redis besides being notified (a missed notification costs this much), ms. */
+  pollMs: number;
+  /** Start-up: give up connecting to Redis after this long, ms. */
+  connectTimeoutMs: number;
 }
 
 export interface TlsConfig {
@@ -327,6 +357,17 @@ export const DEFAULT_CONFIG: BrokerConfig = {
       permissionsClaim: '',
     },
     throttle: { baseMs: 500, maxMs: 5000, halfLifeMs: 60_000, maxAddresses: 10_000 },
+  },
+  cluster: {
+    url: null,
+    nodeId: null,
+    keyPrefix: 'stompede:',
+    heartbeatMs: 1000,
+    nodeTtlMs: 5000,
+    claimIdleMs: 10_000,
+    readBatch: 100,
+    pollMs: 1000,
+    connectTimeoutMs: 5000,
   },
 };
 

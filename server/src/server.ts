@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
+import { ClusterBus, type ClusterStatus } from './cluster/index.js';
+import { clusterOptions } from './cluster-options.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
 import { Counters, LIMIT_BREACHES } from './counters.js';
 import { createLogger, type Logger } from './logger.js';
@@ -117,6 +119,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   private lastRefusalLog = 0;
   private closing = false;
   private allClosed: (() => void) | null = null;
+  /** The Redis bus to the other nodes, when config `cluster.url` is set. */
+  private clusterBus: ClusterBus | null = null;
 
   constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
     this.config = resolveConfig(overrides);
@@ -174,6 +178,10 @@ export class StompedeBroker implements ConnectionAcceptor {
       const state = await store.recover();
       const broker = new Broker(this.config, store, this.counters);
       broker.recover(state, cleanShutdown);
+      await this.joinCluster(broker).catch(async (err: unknown) => {
+        await store.close().catch(() => {});
+        throw err;
+      });
       this.core = broker;
       this.context = {
         broker,
@@ -527,6 +535,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     this.scheduler.stop();
     if (this.starting !== null) {
       const broker = await this.starting.catch(() => null);
+      if (broker !== null) await this.leaveCluster(broker);
       if (broker !== null) {
         // Remember which stored messages were handed out, so a clean restart flags exactly those redelivered.
         await broker
@@ -537,6 +546,46 @@ export class StompedeBroker implements ConnectionAcceptor {
       this.lock?.release();
     }
     this.logger.info('stopped');
+  }
+
+  // ── cluster ──────────────────────────────────────────────────────────
+
+  /** With `cluster.url`: connect to Redis and register this node, or fail (the URL, masked, and why). */
+  private async joinCluster(broker: Broker): Promise<void> {
+    const options = clusterOptions(this.config);
+    if (options === null) return;
+    const bus = await ClusterBus.open(options, this.logger);
+    bus.setLocalInfo(() => ({ address: this.listenAddress(), connections: this.sessions.size }));
+    broker.joinCluster(bus, (fields, message) => this.logger.warn(fields, message));
+    this.clusterBus = bus;
+    this.logger.info({ nodeId: options.nodeId, redis: bus.url }, 'joined cluster');
+  }
+
+  /** Hand back what this node holds (its consumers are gone by now), then leave. */
+  private async leaveCluster(broker: Broker): Promise<void> {
+    const bus = this.clusterBus;
+    if (bus === null) return;
+    await broker.writeBarrier()?.catch(() => {});
+    broker.leaveCluster();
+    await bus.close();
+  }
+
+  /** `host:port` clients reach this node at (its first listener), for the other nodes' view. */
+  private listenAddress(): string {
+    const listener = this.listeners[0];
+    return listener === undefined ? '' : `${listener.host}:${listener.port}`;
+  }
+
+  /**
+   * The cluster as the admin API and `stompede status` show it: every live
+   * node with its connections, and Redis health. `enabled` false (and no
+   * nodes) when this broker runs alone.
+   */
+  async clusterStatus(): Promise<ClusterStatus> {
+    if (this.clusterBus === null) {
+      return { enabled: false, nodeId: '', nodes: [], redis: null };
+    }
+    return this.clusterBus.status(this.sessions.size);
   }
 
   /**
