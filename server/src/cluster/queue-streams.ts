@@ -254,10 +254,19 @@ export class QueueStreams {
 
 type RawEntry = [string, Buffer[] | null];
 
+/**
+ * XREADGROUP's reply for one stream: `[[key, entries]]` over RESP2, or the
+ * map `{key: entries}` over RESP3, which ioredis flattens to `[key, entries]`.
+ */
 function entriesOf(reply: unknown): RawEntry[] {
   if (!Array.isArray(reply) || reply.length === 0) return [];
-  const stream = reply[0] as [Buffer, [Buffer, Buffer[] | null][]];
-  return stream[1].map(([id, fields]) => [id.toString('utf8'), fields]);
+  const pair = (Buffer.isBuffer(reply[0]) ? reply : reply[0]) as [
+    Buffer,
+    [Buffer, Buffer[] | null][],
+  ];
+  const entries = pair[1];
+  if (!Array.isArray(entries)) return [];
+  return entries.map(([id, fields]) => [id.toString('utf8'), fields]);
 }
 
 function claimedEntries(reply: unknown): RawEntry[] {
