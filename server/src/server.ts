@@ -121,6 +121,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   private allClosed: (() => void) | null = null;
   /** The Redis bus to the other nodes, when config `cluster.url` is set. */
   private clusterBus: ClusterBus | null = null;
+  /** `host:port` of the STOMP TCP listener (else the WebSocket one), as the other nodes list this one. */
+  private advertisedAddress = '';
 
   constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
     this.config = resolveConfig(overrides);
@@ -340,6 +342,8 @@ export class StompedeBroker implements ConnectionAcceptor {
       throw err;
     }
     this.logger.info({ tcp, ws, wsTransport, tls: secure.tls, wss: secure.wss }, 'listening');
+    const advertised = tcp ?? ws;
+    this.advertisedAddress = advertised === null ? '' : `${advertised.host}:${advertised.port}`;
     return { tcp, ws, wsTransport, ...secure };
   }
 
@@ -555,7 +559,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     const options = clusterOptions(this.config);
     if (options === null) return;
     const bus = await ClusterBus.open(options, this.logger);
-    bus.setLocalInfo(() => ({ address: this.listenAddress(), connections: this.sessions.size }));
+    bus.setLocalInfo(() => ({ address: this.advertisedAddress, connections: this.sessions.size }));
     broker.joinCluster(bus, (fields, message) => this.logger.warn(fields, message));
     this.clusterBus = bus;
     this.logger.info({ nodeId: options.nodeId, redis: bus.url }, 'joined cluster');
@@ -568,12 +572,6 @@ export class StompedeBroker implements ConnectionAcceptor {
     await broker.writeBarrier()?.catch(() => {});
     broker.leaveCluster();
     await bus.close();
-  }
-
-  /** `host:port` clients reach this node at (its first listener), for the other nodes' view. */
-  private listenAddress(): string {
-    const listener = this.listeners[0];
-    return listener === undefined ? '' : `${listener.host}:${listener.port}`;
   }
 
   /**

@@ -19,14 +19,19 @@ async function trySend(c: TcpStompClient, destination: string, body: string): Pr
   const receipt = uniqueName('r');
   c.send('SEND', { destination, persistent: 'true', receipt }, body);
   return c.waitForFrame(
-    (f) => f.headers['receipt-id'] === receipt && (f.command === 'RECEIPT' || f.command === 'ERROR'),
+    (f) =>
+      f.headers['receipt-id'] === receipt && (f.command === 'RECEIPT' || f.command === 'ERROR'),
     `RECEIPT or ERROR for ${body}`,
     10_000,
   );
 }
 
 /** Send on fresh connections until one is accepted again (each refusal closes its connection). */
-async function sendOnceRecovered(node: BrokerProcess, destination: string, body: string): Promise<void> {
+async function sendOnceRecovered(
+  node: BrokerProcess,
+  destination: string,
+  body: string,
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const c = await node.connectTcp({}, 'retry');
@@ -49,7 +54,8 @@ describe.skipIf(!HAS_REDIS)('a Redis outage', () => {
     const holder = await b.connectTcp({}, 'holder');
     await holder.subscribe(queue, 'h', { ack: 'client-individual', 'activemq.prefetchSize': '1' });
     const producer = await a.connectTcp({}, 'producer');
-    for (let n = 1; n <= 5; n++) expect((await trySend(producer, queue, `m${n}`)).command).toBe('RECEIPT');
+    for (let n = 1; n <= 5; n++)
+      expect((await trySend(producer, queue, `m${n}`)).command).toBe('RECEIPT');
     const held = await holder.message();
     expect(held.bodyText).toBe('m1');
     await holder.unsubscribe('h');
@@ -110,7 +116,8 @@ describe.skipIf(!HAS_REDIS)('a Redis outage', () => {
     await sendOnceRecovered(node, '/topic/ping', 'x');
     const deadline = Date.now() + 10_000;
     while (redis.cli('XLEN', `stompede:q:${queue.slice(7)}`) !== '0') {
-      if (Date.now() > deadline) throw new Error('acknowledged messages still in Redis after the outage');
+      if (Date.now() > deadline)
+        throw new Error('acknowledged messages still in Redis after the outage');
       await new Promise((r) => setTimeout(r, 50));
     }
     // And a new consumer does not get them again.
