@@ -2,6 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuthSetupError } from './auth/errors.js';
 import { isLoopbackHost } from './auth/loopback.js';
+import { registerAdminCommands } from './cli/admin/index.js';
+import { registerConfig } from './cli/config-check.js';
 import { CliError, registerClientCommands } from './cli/index.js';
 import { registerUser } from './cli/user.js';
 import { ClusterError } from './cluster/errors.js';
@@ -186,7 +188,10 @@ program
       'lmdb',
     ]),
   )
-  .option('--config <file>', 'JSON config file (STOMPEDE_CONFIG)')
+  .option(
+    '--config <file>',
+    'YAML or JSON config file (STOMPEDE_CONFIG; see docs/configuration.md)',
+  )
   .addOption(
     new Option('--log-level <level>', 'log level (STOMPEDE_LOG_LEVEL; default info)').choices([
       'fatal',
@@ -238,6 +243,8 @@ program
 
 registerClientCommands(program);
 registerUser(program);
+registerConfig(program);
+registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -5,7 +5,7 @@ import type {
   Permission,
   ThrottleOptions,
 } from './auth/types.js';
-import { ConfigError, isPlainObject, validate } from './config-validate.js';
+import { ConfigError, isPlainObject, unknownKeyError, validate } from './config-validate.js';
 
 /** Every setting of the broker, with its default. One place: docs and validation follow from it. */
 export interface BrokerConfig {
@@ -23,11 +23,15 @@ export interface BrokerConfig {
   dataDir: string;
   /** Message store: `lmdb` (embedded, durable; the default) or `memory` (nothing survives a restart). */
   store: 'memory' | 'lmdb';
+  /** Least severe log level written (pino levels); `silent` writes nothing. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Directory of static files served at `/` on the WebSocket port; `null` serves a built-in page. */
   demoDir: string | null;
+  /** Heart-beats both ways (STOMP 1.1+): what the broker offers and expects, and how patient it is. */
   heartbeat: HeartbeatConfig;
+  /** Limits on what one client may send or hold; each breach is an ERROR and a `stompede_limit_breaches_total` count. */
   limits: LimitsConfig;
+  /** Queue defaults. */
   queues: QueueConfig;
   /** Policy for every destination unless a rule in `destinations` says otherwise. */
   destinationDefaults: DestinationPolicy;
@@ -43,9 +47,19 @@ export interface BrokerConfig {
    * consumer prefix stands for one consumer-group segment
    * (`/queue/Consumer.A.VirtualTopic.Orders`). An empty topicPrefix turns it off.
    */
-  virtualTopics: { topicPrefix: string; consumerQueuePrefix: string };
+  virtualTopics: {
+    /** Topic names starting with this are virtual topics, e.g. `VirtualTopic.`; '' turns them off. */
+    topicPrefix: string;
+    /** Queue name prefix of their consumer queues; `*` stands for the consumer group, e.g. `Consumer.*.`. */
+    consumerQueuePrefix: string;
+  };
   /** RabbitMQ exchanges declared up front (`/exchange/NAME/KEY`); others are declared on first use. */
-  exchanges: { name: string; type: string }[];
+  exchanges: {
+    /** Exchange name, as in `/exchange/NAME/KEY`. */
+    name: string;
+    /** `direct`, `fanout`, `topic` or `headers`. */
+    type: string;
+  }[];
   /** Type of an exchange declared on first use without an `x-exchange-type` header. */
   defaultExchangeType: string;
   /**
@@ -61,7 +75,14 @@ export interface BrokerConfig {
    * unacked messages, missed messages). While it is away its messages are
    * held up to these bounds; past them, or past the window, it is released.
    */
-  resume: { windowMs: number; maxBufferedMessages: number; maxBufferedBytes: number };
+  resume: {
+    /** How long a dropped session waits for its client, ms; 0 turns resumption off. */
+    windowMs: number;
+    /** Most messages held for a dropped session; past it the session is released. */
+    maxBufferedMessages: number;
+    /** Most message bytes held for a dropped session; past it the session is released. */
+    maxBufferedBytes: number;
+  };
   /** What happens to a topic subscriber whose connection stops reading (its outbound buffer grows). */
   slowConsumers: SlowConsumersConfig;
   /**
@@ -78,8 +99,34 @@ export interface BrokerConfig {
    * may do everything, which suits the default loopback host.
    */
   auth: AuthConfig;
+  /** The HTTP admin API under `/admin/api/` on wsPort (docs/admin-api.md). */
+  admin: AdminConfig;
+  /** Prometheus metrics on wsPort. */
+  metrics: MetricsConfig;
   /** Several nodes sharing destinations through Redis (README, "Cluster"). Off while `url` is null. */
   cluster: ClusterConfig;
+}
+
+export interface AdminConfig {
+  /** Serve the admin API. Who may use it follows `auth` (docs/admin-api.md, "Access"). */
+  enabled: boolean;
+  /** Largest HTTP request body the HTTP port reads (admin API POSTs); bigger ones get 413. */
+  maxBodyBytes: number;
+  /** Members of this group may use the read-only (GET) endpoints without admin permission. */
+  monitorGroup: string;
+}
+
+export interface MetricsConfig {
+  /** Serve Prometheus text exposition at `path`. */
+  enabled: boolean;
+  /** URL path of the metrics, on wsPort. */
+  path: string;
+  /**
+   * Per-destination series are kept for this many destinations (the deepest
+   * and busiest); the rest are summed under destination="other", so the
+   * label cardinality stays bounded however many destinations exist.
+   */
+  topDestinations: number;
 }
 
 export interface ClusterConfig {
@@ -210,7 +257,10 @@ export interface DestinationPolicy {
   overflow: 'refuse' | 'drop-oldest';
 }
 
-export type DestinationRule = { match: string } & Partial<DestinationPolicy>;
+export type DestinationRule = {
+  /** Destination pattern the rule applies to, e.g. `/topic/logs.>` (ActiveMQ wildcards). */
+  match: string;
+} & Partial<DestinationPolicy>;
 
 export interface HeartbeatConfig {
   /** Smallest interval at which the broker offers to send heart-beats (ms); 0 = never. */
@@ -357,7 +407,10 @@ export const DEFAULT_CONFIG: BrokerConfig = {
       permissionsClaim: '',
     },
     throttle: { baseMs: 500, maxMs: 5000, halfLifeMs: 60_000, maxAddresses: 10_000 },
+    clientCertificates: { enabled: false, userFrom: 'cn', dnUsers: {} },
   },
+  admin: { enabled: true, maxBodyBytes: 1024 * 1024, monitorGroup: 'monitor' },
+  metrics: { enabled: true, path: '/metrics', topDestinations: 50 },
   cluster: {
     url: null,
     nodeId: null,
@@ -382,15 +435,18 @@ export function resolveConfig(overrides: DeepPartial<BrokerConfig> = {}): Broker
   return merged;
 }
 
+/** Keys whose value is a map with names of the user's choosing: taken whole, not merged key by key. */
+export const MAP_KEYS: ReadonlySet<string> = new Set(['auth.clientCertificates.dnUsers']);
+
 function mergeInto(target: Record<string, unknown>, source: unknown, path: string): unknown {
   if (source === undefined) return target;
   if (!isPlainObject(source)) throw new ConfigError(`${path || 'config'} must be an object`);
   for (const [key, value] of Object.entries(source)) {
     const keyPath = path ? `${path}.${key}` : key;
-    if (!(key in target)) throw new ConfigError(`unknown config key '${keyPath}'`);
+    if (!(key in target)) throw unknownKeyError(keyPath, Object.keys(target));
     if (value === undefined) continue;
     const current = target[key];
-    if (isPlainObject(current)) {
+    if (isPlainObject(current) && !MAP_KEYS.has(keyPath)) {
       target[key] = mergeInto(current as Record<string, unknown>, value, keyPath);
     } else {
       target[key] = value;

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { createAdminApi } from './admin/api.js';
+import { createHttpHandler } from './admin/http.js';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
@@ -10,6 +13,7 @@ import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js'
 import { Counters, LIMIT_BREACHES } from './counters.js';
 import { createLogger, type Logger } from './logger.js';
 import { encodeFrame } from './protocol/encoder.js';
+import { ServerAdminHost } from './server-admin.js';
 import { coversDestination } from './session/handlers/access.js';
 import { HeartbeatScheduler } from './session/heartbeat.js';
 import { Session, type SessionContext } from './session/session.js';
@@ -123,6 +127,12 @@ export class StompedeBroker implements ConnectionAcceptor {
   private clusterBus: ClusterBus | null = null;
   /** `host:port` of the STOMP TCP listener (else the WebSocket one), as the other nodes list this one. */
   private advertisedAddress = '';
+  /** The admin API's view of this server (admin/host.ts). */
+  readonly admin: ServerAdminHost;
+  /** This node's name in the admin API: host:port of its HTTP listener once bound. */
+  private nodeName = hostname();
+  /** Samples the broker's rate rings once a second. */
+  private rateTimer: NodeJS.Timeout | null = null;
 
   constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
     this.config = resolveConfig(overrides);
@@ -139,10 +149,22 @@ export class StompedeBroker implements ConnectionAcceptor {
           'auth file changed but cannot be read; keeping the previous one',
         ),
     });
-    this.httpHandler = createStaticHandler(
-      this.config.demoDir ?? defaultDemoDir(),
-      this.config.wsPaths,
-    );
+    this.admin = new ServerAdminHost({
+      config: this.config,
+      counters: this.counters,
+      logger: this.logger,
+      authenticator: this.auth.authenticator,
+      authorizer: this.auth.authorizer,
+      sessions: this.sessions,
+      broker: () => this.broker,
+      nodeId: () => this.nodeName,
+      shutdown: () => this.close(),
+    });
+    this.httpHandler = createHttpHandler({
+      admin: this.config.admin.enabled ? createAdminApi(this.admin) : null,
+      metrics: null,
+      files: createStaticHandler(this.config.demoDir ?? defaultDemoDir(), this.config.wsPaths),
+    });
   }
 
   /** Number of live client connections. */
@@ -185,6 +207,8 @@ export class StompedeBroker implements ConnectionAcceptor {
         throw err;
       });
       this.core = broker;
+      this.rateTimer = setInterval(() => broker.sampleRates(Date.now()), 1000);
+      this.rateTimer.unref();
       this.context = {
         broker,
         config: this.config,
@@ -322,6 +346,7 @@ export class StompedeBroker implements ConnectionAcceptor {
             : await listenWs(wsOptions, this, this.httpHandler);
         this.listeners.push(listener);
         ws = { host: listener.host, port: listener.port };
+        this.nodeName = `${listener.host}:${listener.port}`;
       }
       if (tcpPort !== null) {
         const listener = await listenTcp(
@@ -487,6 +512,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       onError: (err: unknown) => this.logger.error({ err }, 'WebSocket connection failed'),
       origins: this.config.origins,
       onRefusedUpgrade: this.upgradeRefused,
+      maxHttpBodyBytes: this.config.admin.maxBodyBytes,
     };
   }
 
@@ -537,6 +563,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     clearTimeout(timer);
     for (const session of [...this.sessions]) session.connection.destroy();
     this.scheduler.stop();
+    if (this.rateTimer !== null) clearInterval(this.rateTimer);
     if (this.starting !== null) {
       const broker = await this.starting.catch(() => null);
       if (broker !== null) await this.leaveCluster(broker);
@@ -622,7 +649,7 @@ export class StompedeBroker implements ConnectionAcceptor {
   }
 
   private sessionClosed(session: Session): void {
-    this.sessions.delete(session);
+    if (this.sessions.delete(session)) this.admin.retire(session);
     this.checkAllClosed();
   }
 

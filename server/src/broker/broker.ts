@@ -18,6 +18,7 @@ import { PRESENCE_PREFIX, Presence, type PresenceEvent } from './presence.js';
 import { type DeadLetterReason, NO_QUEUE_ARGUMENTS, Queue, type QueueHost } from './queue.js';
 import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
+import { BrokerRates } from './rates.js';
 import { messageFromStore, storedForm } from './stored-form.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
@@ -25,6 +26,7 @@ import { TempDestinations } from './temp-destinations.js';
 import { MESSAGES_DROPPED } from './topic-flow.js';
 import { TopicHistories } from './topic-histories.js';
 import { TopicRouter } from './topic-router.js';
+import { TopicStatsTable } from './topic-stats.js';
 import { VirtualTopics } from './virtual-topics.js';
 
 export interface BrokerStats {
@@ -74,6 +76,15 @@ export class Broker implements QueueHost {
   published = 0;
   expired = 0;
   deadLettered = 0;
+  /** Broker-wide totals the sessions bump (MESSAGE frames written, ACK/NACK settlements). */
+  delivered = 0;
+  redelivered = 0;
+  acked = 0;
+  nacked = 0;
+  /** Per-topic counters (topics have no object of their own). */
+  readonly topicStats = new TopicStatsTable();
+  /** Broker-wide publish and delivery rates, sampled once a second (sampleRates). */
+  readonly rates = new BrokerRates();
 
   constructor(config: BrokerConfig, store: Store, counters: Counters = new Counters()) {
     this.config = config;
@@ -235,8 +246,11 @@ export class Broker implements QueueHost {
     if (this.cluster !== null) this.cluster.publishTopic(name, message);
     // One canonical name per topic, whichever alias (/exchange/amq.topic/…) the producer used.
     const destination = `/topic/${name}`;
+    const stats = this.topicStats.of(name, this.hasSubscribers);
+    message.topic = stats;
+    stats.published++;
     let written = this.histories.append(name, message);
-    this.router.route(name, message);
+    stats.delivered += this.router.route(name, message);
     const consumerQueues = this.virtualTopics.queuesFor(name);
     let virtual: Promise<void>[] | undefined;
     if (consumerQueues !== undefined) {
@@ -425,6 +439,7 @@ export class Broker implements QueueHost {
     clientId: string,
     name: string,
     subscription: Subscription,
+    owner = '',
   ): Promise<void> | null {
     const resolved = resolveDestination(subscription.destination);
     if (resolved.kind !== 'topic') {
@@ -435,16 +450,37 @@ export class Broker implements QueueHost {
           'anyway. Subscribe to a /topic/ destination, or drop the durable headers.',
       );
     }
-    return this.durables.subscribe(key, clientId, name, `/topic/${resolved.name}`, subscription);
+    return this.durables.subscribe(
+      key,
+      clientId,
+      name,
+      `/topic/${resolved.name}`,
+      subscription,
+      owner,
+    );
   }
 
-  /** Delete a durable subscription by key (UNSUBSCRIBE naming it). */
-  removeDurable(key: string, name: string): Promise<void> | null {
-    return this.durables.remove(key, name);
+  /** Delete a durable subscription by key (UNSUBSCRIBE naming it); `owner` is the user asking ('' anonymous). */
+  removeDurable(key: string, name: string, owner = ''): Promise<void> | null {
+    return this.durables.remove(key, name, owner);
   }
 
-  /** One live connection per client-id (ActiveMQ rule): a second claim is refused. */
-  claimClientId(clientId: string, ownerId: string): void {
+  /**
+   * One live connection per client-id (ActiveMQ rule): a second claim is
+   * refused. A client-id whose durable subscriptions an authenticated user
+   * created is bound to that user (it survives restarts with them): `user`
+   * ('' for anonymous) must be that user.
+   */
+  claimClientId(clientId: string, ownerId: string, user = ''): void {
+    const bound = this.durables.ownerOfClientId(clientId);
+    if (bound !== '' && bound !== user) {
+      throw new BrokerError(
+        'not-authorized',
+        `client-id ${clientId.slice(0, 80)} belongs to another user`,
+        `The client-id '${clientId.slice(0, 80)}' holds durable subscriptions of another user, so only that user ` +
+          'may connect with it. Choose a client-id of your own.',
+      );
+    }
     const holder = this.clientIds.get(clientId);
     if (holder !== undefined && holder !== ownerId) {
       throw new BrokerError(
@@ -538,6 +574,75 @@ export class Broker implements QueueHost {
     } catch {
       queue.enqueue(entry)?.catch(() => {});
     }
+  }
+
+  // ── admin views (read-only, plus purge and delete; see admin/) ──────
+
+  private readonly hasSubscribers = (name: string): boolean => this.router.subscribersOf(name) > 0;
+
+  /** Every named queue (`/queue/NAME`): not temp, durable-subscription or exchange-private ones. */
+  namedQueues(): Queue[] {
+    const out: Queue[] = [];
+    for (const queue of this.queues.values()) if (!queue.name.startsWith('\u0000')) out.push(queue);
+    return out;
+  }
+
+  /** The named queue `name` (as in `/queue/NAME`), if it exists. */
+  findQueue(name: string): Queue | undefined {
+    return name.startsWith('\u0000') ? undefined : this.queues.get(name);
+  }
+
+  /** Remove queue `name`: its waiting messages are dropped (and unstored), its consumers detached. Returns how many were dropped. */
+  deleteQueue(name: string): number {
+    const queue = this.findQueue(name);
+    if (queue === undefined) return 0;
+    this.exchanges.unbindAll(queue);
+    const dropped = queue.delete();
+    this.queues.delete(name);
+    const storeName = storeNameOf(queue);
+    if (storeName !== null && this.store.durable)
+      void this.track(this.store.clearQueue(storeName)).catch(() => {});
+    return dropped;
+  }
+
+  /** Names of every topic the broker knows: counted, subscribed to, with history, or with durable subscriptions. */
+  topicNames(): Set<string> {
+    const names = new Set<string>();
+    for (const [name] of this.topicStats.entries()) names.add(name);
+    for (const name of this.router.names()) if (!isWildcard(name)) names.add(name);
+    for (const name of this.histories.names()) names.add(name);
+    for (const record of this.durables.records()) {
+      const name = record.destination.slice('/topic/'.length);
+      if (!isWildcard(name)) names.add(name);
+    }
+    return names;
+  }
+
+  /** Retention of topic `name`'s history and how many messages it holds; null when it keeps none. */
+  topicHistory(name: string): { size: number; maxMessages: number; maxAgeMs: number } | null {
+    return this.histories.describe(name);
+  }
+
+  /** Forget topic `name`: its history (memory and store) and counters. Live subscribers stay subscribed. */
+  deleteTopic(name: string): void {
+    this.histories.remove(name);
+    this.topicStats.delete(name);
+  }
+
+  /** The exchanges and what is bound to them. */
+  get exchangeRegistry(): ExchangeRegistry {
+    return this.exchanges;
+  }
+
+  /** Push every rate ring's sample; called once a second by the server. */
+  sampleRates(now: number): void {
+    this.rates.sample(now, this);
+    for (const queue of this.queues.values())
+      queue.rates.sample(now, queue.enqueued, queue.dequeued);
+    for (const queue of this.durables.queues())
+      queue.rates.sample(now, queue.enqueued, queue.dequeued);
+    for (const [, stats] of this.topicStats.entries())
+      stats.rates.sample(now, stats.published, stats.delivered);
   }
 
   // ── QueueHost ────────────────────────────────────────────────────────

@@ -26,7 +26,7 @@ export function retains(retention: HistoryRetention): boolean {
 export class TopicHistory {
   private messages: Message[] = [];
   private head = 0;
-  private readonly retention: HistoryRetention;
+  readonly retention: HistoryRetention;
   /** Told of each message dropped for the count limit (the broker counts those of its global ceiling). */
   private readonly onCountTrim: (() => void) | undefined;
 

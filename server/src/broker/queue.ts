@@ -1,6 +1,7 @@
 import type { DestinationPolicy } from '../config.js';
 import type { QueueEntry } from './message.js';
 import { MessageDeque } from './message-deque.js';
+import { InOutRates } from './rates.js';
 import type { MessageSource, Subscription } from './subscription.js';
 
 /** What a queue needs from its broker: persistence, dead-lettering, and being forgotten when unused. */
@@ -112,6 +113,8 @@ export class Queue implements MessageSource {
   deadLettered = 0;
   /** Messages lost to the policy's maxDepth (oldest dropped, or arriving ones refused where no producer could be told). */
   dropped = 0;
+  /** In (enqueued) and out (dequeued) per second, sampled once a second by the broker. */
+  readonly rates = new InOutRates();
 
   constructor(name: string, destination: string, policy: DestinationPolicy, host: QueueHost) {
     this.name = name;
@@ -399,6 +402,30 @@ export class Queue implements MessageSource {
     this.readyCount = this.ready.reduce((sum, deque) => sum + deque.length, 0);
     this.armTimer();
     return out;
+  }
+
+  /** Deliveries of this queue awaiting ACK/NACK (consumers reading several queues through a wildcard are not counted). */
+  get inFlight(): number {
+    let count = 0;
+    for (const consumer of this.consumers) if (consumer.source === this) count += consumer.unacked;
+    return count;
+  }
+
+  /** Take every waiting entry out (DLQ replay), in delivery order; the caller owns their stored copies now. */
+  takeAll(): QueueEntry[] {
+    const out = this.browse(Number.POSITIVE_INFINITY);
+    out.push(...this.scheduled);
+    for (const deque of this.ready) deque.clear();
+    this.readyCount = 0;
+    this.scheduled = [];
+    this.clearTimer();
+    return out;
+  }
+
+  /** Put back entries takeAll() handed out and the caller could not place elsewhere. */
+  putBack(entries: QueueEntry[]): void {
+    this.returnToReady(entries);
+    this.dispatch();
   }
 
   /** Every entry this queue holds right now (ready and scheduled), for a clean shutdown's bookkeeping. */

@@ -85,10 +85,18 @@ export class Subscription {
    * delivery is not an error.
    */
   lenientAcks = false;
-  /** Opaque per-subscription data of the session (its pre-encoded header line). */
+  /** Opaque per-subscription data of the session (its pre-encoded header line); set with setWirePrefix. */
   wirePrefix = '';
+  /** The session's pre-encoded head of a plain delivery (`MESSAGE\n` + wirePrefix), built on first use. */
+  wireHead: Buffer | null = null;
   /** JMS selector (`selector` header), compiled once; null delivers everything. */
   selector: ((headers: Record<string, string>) => boolean) | null = null;
+  /** The selector as the client wrote it ('' = none), for the admin API and routing explain. */
+  selectorText = '';
+  /** The durable subscription name it consumes from ('' = not durable). */
+  durableName = '';
+  /** Messages handed to this subscription's consumer. */
+  delivered = 0;
   /** ActiveMQ `activemq.exclusive`: the queue's sole consumer while it lives. */
   exclusive = false;
   /** ActiveMQ `activemq.noLocal`: skip topic messages published by the same connection. */
@@ -115,6 +123,12 @@ export class Subscription {
     this.consumer = options.consumer;
   }
 
+  /** Set the session's per-subscription header line (and forget the head built from the old one). */
+  setWirePrefix(prefix: string): void {
+    this.wirePrefix = prefix;
+    this.wireHead = null;
+  }
+
   get unacked(): number {
     return this.inflight.size;
   }
@@ -126,6 +140,7 @@ export class Subscription {
 
   /** Hand over a queue entry (its `deliveries` already counts this delivery). */
   deliver(entry: QueueEntry): void {
+    this.delivered++;
     if (this.ackMode === 'auto') {
       this.consumer.deliver(this, entry.message, 0, entry.deliveries - 1, false);
       return;
@@ -162,6 +177,7 @@ export class Subscription {
   }
 
   private sendMessage(message: Message, replay: boolean): void {
+    this.delivered++;
     if (this.ackMode === 'auto') {
       this.consumer.deliver(this, message, 0, 0, replay);
       return;
@@ -208,23 +224,26 @@ export class Subscription {
     return settled;
   }
 
-  ack(tag: number): void {
+  /** ACK: returns how many deliveries it settled. */
+  ack(tag: number): number {
     const settled = this.settle(tag);
     if (settled.length > 0 && this.source !== null) {
       this.source.acknowledged(settled);
       this.source.resume();
     }
+    return settled.length;
   }
 
   /**
    * NACK: redeliver up to the limit, redeliver without limit (RabbitMQ), or
    * dead-letter at once (ActiveMQ's NACK, RabbitMQ's `requeue:false`).
    */
-  nack(tag: number, mode: NackMode = 'requeue'): void {
+  nack(tag: number, mode: NackMode = 'requeue'): number {
     const settled = this.settle(tag);
-    if (settled.length === 0 || this.source === null) return;
+    if (settled.length === 0 || this.source === null) return settled.length;
     if (mode === 'reject') this.source.reject(settled);
     else this.source.requeue(settled, 'nack', mode === 'requeue-unlimited');
+    return settled.length;
   }
 
   /** The consumer can take messages again (its connection drained). */

@@ -61,6 +61,27 @@ export class TopicHistories {
     return history;
   }
 
+  /** Names of the topics that keep a history. */
+  names(): IterableIterator<string> {
+    return this.histories.keys();
+  }
+
+  /** Size and retention of topic `name`'s history; null when it keeps none (the policy may still ask for one). */
+  describe(name: string): { size: number; maxMessages: number; maxAgeMs: number } | null {
+    const history = this.histories.get(name);
+    if (history === undefined) return null;
+    return { size: history.size, ...history.retention };
+  }
+
+  /** Drop topic `name`'s history, in memory and in the store (admin delete). */
+  remove(name: string): void {
+    if (!this.histories.delete(name)) return;
+    this.droppedSinceTrim.delete(name);
+    const { store } = this.host;
+    if (store.durable)
+      this.host.track(store.trimHistory(`/topic/${name}`, Number.MAX_SAFE_INTEGER)).catch(() => {});
+  }
+
   /** Retain a message published to topic `name`; returns its store write when it is persistent. */
   append(name: string, message: Message): Promise<void> | null {
     const history = this.of(name);

@@ -11,12 +11,12 @@ import { SubscriptionTrie } from './subscription-trie.js';
 export class TopicRouter implements MessageSource {
   private readonly trie = new SubscriptionTrie<Subscription>();
   /** The trie key each subscription was added under. */
-  private readonly names = new Map<Subscription, string>();
+  private readonly nameOf = new Map<Subscription, string>();
   /** Told when a subscription leaves (presence). */
   onDetach: ((subscription: Subscription, name: string) => void) | null = null;
 
   get size(): number {
-    return this.names.size;
+    return this.nameOf.size;
   }
 
   /** Start live delivery of topic `name` (a pattern for wildcards) to `subscription`, after `replay`. */
@@ -29,13 +29,13 @@ export class TopicRouter implements MessageSource {
       subscription.deliverMessage(message, true);
     }
     this.trie.add(name, subscription);
-    this.names.set(subscription, name);
+    this.nameOf.set(subscription, name);
   }
 
   detach(subscription: Subscription, _unacked: QueueEntry[]): void {
-    const name = this.names.get(subscription);
+    const name = this.nameOf.get(subscription);
     if (name === undefined) return;
-    this.names.delete(subscription);
+    this.nameOf.delete(subscription);
     this.trie.remove(name, subscription);
     this.onDetach?.(subscription, name);
   }
@@ -52,6 +52,21 @@ export class TopicRouter implements MessageSource {
       delivered++;
     }
     return delivered;
+  }
+
+  /** The topic name (or pattern) of every live subscription. */
+  names(): IterableIterator<string> {
+    return this.nameOf.values();
+  }
+
+  /** Every live subscription with the topic name (or pattern) it listens on. */
+  subscriptions(): IterableIterator<[Subscription, string]> {
+    return this.nameOf.entries();
+  }
+
+  /** The live subscriptions matching topic `name` (the same lookup route() makes). */
+  matching(name: string): readonly Subscription[] {
+    return this.trie.match(name);
   }
 
   /** Live subscribers that would receive a message on topic `name`. */

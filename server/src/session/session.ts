@@ -1,13 +1,19 @@
 import type { Authenticator, Authorizer, Principal } from '../auth/index.js';
 import type { Broker } from '../broker/broker.js';
 import { BrokerError } from '../broker/errors.js';
-import { type Message, sharedHeaderLines } from '../broker/message.js';
+import { type Message, messageIsUtf8, messageTail } from '../broker/message.js';
 import type { Consumer, Subscription } from '../broker/subscription.js';
 import { TopicFlow } from '../broker/topic-flow.js';
 import type { BrokerConfig, CompatMode } from '../config.js';
 import { type Counters, LIMIT_BREACHES } from '../counters.js';
 import type { Logger } from '../logger.js';
-import { encodeFrame, encodeMessage, HEARTBEAT_EOL } from '../protocol/encoder.js';
+import {
+  encodeFrame,
+  encodeMessageHead,
+  HEARTBEAT_EOL,
+  joinFrame,
+  joinTextFrame,
+} from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { escapeHeader } from '../protocol/escape.js';
 import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
@@ -87,7 +93,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   readonly transactions = new Map<string, Transaction>();
   private nextHandle = 1;
   private readonly parser: FrameParser;
-  private readonly openedAt = Date.now();
+  /** When the connection opened, ms since the epoch. */
+  readonly openedAt = Date.now();
   /** Heart-beat bookkeeping: flags set on I/O, turned into times by the ticker (no clock read per frame). */
   private readSinceTick = false;
   private wroteSinceTick = false;
@@ -109,7 +116,14 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private inboundRefilledAt: number;
   /** Some subscription has x-max-rate or x-conflate-key: its flow refills and flushes on the tick. */
   private hasLimitedFlows = false;
+  /** Traffic of this connection, for the admin API and metrics (plain increments, no clock reads). */
   framesIn = 0;
+  framesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** SEND frames received. */
+  messagesIn = 0;
+  /** MESSAGE frames written. */
   messagesOut = 0;
 
   constructor(connection: Connection, context: SessionContext) {
@@ -189,6 +203,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   onData(chunk: Uint8Array): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.readSinceTick = true;
+    this.bytesIn += chunk.length;
     this.inboundBytes -= chunk.length;
     if (this.inboundBytes < 0) {
       this.fail(inboundRateExceeded('bytes', this.context.config.limits.maxInboundBytesPerSecond));
@@ -230,6 +245,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     this.framesIn++;
+    if (frame.command === 'SEND') this.messagesIn++;
     // Read before dispatch: SEND strips `receipt` from the headers it passes on.
     const receipt = frame.headers.receipt;
     try {
@@ -305,10 +321,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   // ── frames out ───────────────────────────────────────────────────────
 
   /** Write bytes; track backpressure so queues stop dispatching to a full connection. */
-  write(bytes: Uint8Array): void {
+  write(bytes: Uint8Array, utf8?: boolean): void {
     if (this.state === 'closed') return;
     this.wroteSinceTick = true;
-    if (!this.connection.send(bytes)) this.writable = false;
+    this.bytesOut += bytes.length;
+    if (!this.connection.send(bytes, utf8)) this.writable = false;
   }
 
   sendFrame(
@@ -316,6 +333,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     headers: FrameHeaders | ReadonlyArray<readonly [string, string]>,
     body?: string | Buffer,
   ): void {
+    this.framesOut++;
     this.write(encodeFrame(command, headers, body, this.version));
   }
 
@@ -339,13 +357,43 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       this.resumption ??= new Resumption();
       this.resumption.record(subscription, message, tag, redeliveries, replay);
     }
-    let lines = subscription.wirePrefix;
-    if (tag !== 0 && this.version === '1.2') lines += `ack:${subscription.handle}.${tag}\n`;
-    if (redeliveries > 0) lines += `redelivered:true\nredelivery-count:${redeliveries}\n`;
-    if (replay) lines += 'x-history:true\n';
-    if (subscription.flow?.unreported) lines += subscription.flow.takeReport();
     this.messagesOut++;
-    this.write(encodeMessage(lines, sharedHeaderLines(message, this.version), message.body));
+    this.framesOut++;
+    const broker = this.context.broker;
+    broker.delivered++;
+    if (redeliveries > 0) broker.redelivered++;
+    const tail = messageTail(message, this.version);
+    const plain =
+      (tag === 0 || this.version !== '1.2') &&
+      redeliveries === 0 &&
+      !replay &&
+      (subscription.flow === null || !subscription.flow.unreported);
+    if (!plain) {
+      let head = `MESSAGE\n${subscription.wirePrefix}`;
+      if (tag !== 0 && this.version === '1.2') head += `ack:${subscription.handle}.${tag}\n`;
+      if (redeliveries > 0) head += `redelivered:true\nredelivery-count:${redeliveries}\n`;
+      if (replay) head += 'x-history:true\n';
+      if (subscription.flow?.unreported) head += subscription.flow.takeReport();
+      this.write(joinTextFrame(head, tail), messageIsUtf8(message));
+      return;
+    }
+    // The fan-out hot path: the frame is the subscription's head + the
+    // message's shared tail, and subscribers with the same subscription id
+    // and version get the very same bytes, so they share one Buffer.
+    if (
+      message.lastFrame !== null &&
+      message.lastFrameHead === subscription.wirePrefix &&
+      message.lastFrameVersion === this.version
+    ) {
+      this.write(message.lastFrame, messageIsUtf8(message));
+      return;
+    }
+    subscription.wireHead ??= encodeMessageHead(subscription.wirePrefix);
+    const frame = joinFrame(subscription.wireHead, tail);
+    message.lastFrame = frame;
+    message.lastFrameHead = subscription.wirePrefix;
+    message.lastFrameVersion = this.version;
+    this.write(frame, messageIsUtf8(message));
   }
 
   // ── slow consumers and topic flow ────────────────────────────────────
@@ -372,6 +420,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       }
       if (!flow.take()) {
         flow.drop('max-rate');
+        if (message.topic !== null) message.topic.dropped++;
         return false;
       }
     }
@@ -396,6 +445,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     }
     subscription.flow ??= this.newFlow(0, '');
     subscription.flow.drop('slow-consumer');
+    if (message.topic !== null) message.topic.dropped++;
     return false;
   }
 
@@ -534,7 +584,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.hasLimitedFlows ||= parked.hasLimitedFlows;
     for (const [id, subscription] of parked.subscriptions) {
       subscription.consumer = this;
-      subscription.wirePrefix = `subscription:${escapeHeader(id, this.version)}\n`;
+      subscription.setWirePrefix(`subscription:${escapeHeader(id, this.version)}\n`);
       this.subscriptions.set(id, subscription);
       this.subscriptionsByHandle.set(subscription.handle, subscription);
     }

@@ -1,6 +1,6 @@
 /** Small pieces shared by the transport adapters. */
 import { STATUS_CODES } from 'node:http';
-import type { Connection, HttpResponseData } from './connection.js';
+import type { Connection, HttpHandler, HttpRequestInfo, HttpResponseData } from './connection.js';
 
 /**
  * Called when code above the transport (acceptor.accept or a handler
@@ -42,4 +42,61 @@ export function pathnameOf(url: string | undefined): string {
   if (!url) return '/';
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
+}
+
+/** Answer to a request body over the transport's maxHttpBodyBytes. */
+export function payloadTooLarge(limit: number): HttpResponseData {
+  return {
+    status: 413,
+    headers: { 'content-type': 'application/json', connection: 'close' },
+    body: JSON.stringify({
+      error: `The request body is larger than ${limit} bytes, the most this broker reads (admin.maxBodyBytes).`,
+      code: 'payload-too-large',
+    }),
+  };
+}
+
+/** Whether a request carries a body to read: not for GET/HEAD, and only when its headers announce one. */
+export function expectsBody(method: string, headers: Record<string, string>): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  const length = headers['content-length'];
+  if (length !== undefined) return length.trim() !== '0';
+  return headers['transfer-encoding'] !== undefined;
+}
+
+/** The declared Content-Length, or -1 when there is none (chunked) or it is not a number. */
+export function declaredLength(headers: Record<string, string>): number {
+  const length = headers['content-length'];
+  if (length === undefined || !/^\s*\d+\s*$/.test(length)) return -1;
+  return Number(length);
+}
+
+export const EMPTY_BODY: Buffer = Buffer.alloc(0);
+
+/**
+ * Run the handler and hand its answer (now or later) to `respond`; a throw
+ * or rejection is reported and answered 500.
+ */
+export function runHttpHandler(
+  handler: HttpHandler,
+  request: HttpRequestInfo,
+  onError: TransportErrorReporter,
+  respond: (response: HttpResponseData) => void,
+): void {
+  let result: HttpResponseData | Promise<HttpResponseData>;
+  try {
+    result = handler(request);
+  } catch (err) {
+    onError(err);
+    respond(INTERNAL_ERROR_RESPONSE);
+    return;
+  }
+  if (result instanceof Promise) {
+    result.then(respond, (err: unknown) => {
+      onError(err);
+      respond(INTERNAL_ERROR_RESPONSE);
+    });
+  } else {
+    respond(result);
+  }
 }

@@ -49,9 +49,11 @@ export interface Connection {
   /**
    * Queue bytes for the peer. Never drops data. Returns false when the
    * outbound buffer is above the transport's high-water mark, so the caller
-   * can hold back until onDrain.
+   * can hold back until onDrain. `utf8` is what the caller knows of the
+   * bytes (true: valid UTF-8, false: not); when it is omitted a WebSocket
+   * transport checks them itself, to pick a text or binary message.
    */
-  send(data: Uint8Array): boolean;
+  send(data: Uint8Array, utf8?: boolean): boolean;
   /** Flush what is queued, then close. Idempotent. */
   end(): void;
   /** Close at once, dropping anything still queued. Idempotent. */
@@ -79,6 +81,14 @@ export interface HttpRequestInfo {
   url: string;
   /** Lower-cased header names. */
   headers: Record<string, string>;
+  /**
+   * The request body, read whole by the transport (bounded by its
+   * `maxHttpBodyBytes`: a bigger one is answered 413 before the handler
+   * runs). Empty for GET and HEAD.
+   */
+  body: Buffer;
+  /** Peer IP address as text; '' when unknown. */
+  remoteAddress: string;
 }
 
 export interface HttpResponseData {
@@ -87,8 +97,17 @@ export interface HttpResponseData {
   body: Buffer | string;
 }
 
-/** Plain HTTP requests on the WebSocket port (demo pages, later the admin API). */
-export type HttpHandler = (request: HttpRequestInfo) => HttpResponseData;
+/**
+ * Plain HTTP requests on the WebSocket port (demo pages, the admin API,
+ * metrics). May answer at once or later (a promise); a rejected promise or a
+ * throw is answered 500 and reported.
+ */
+export type HttpHandler = (
+  request: HttpRequestInfo,
+) => HttpResponseData | Promise<HttpResponseData>;
+
+/** Default bound on an HTTP request body the transports read for the handler, bytes. */
+export const DEFAULT_MAX_HTTP_BODY_BYTES = 1024 * 1024;
 
 /** A bound server socket. */
 export interface Listener {

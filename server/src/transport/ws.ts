@@ -20,22 +20,27 @@ import {
   bodyLength,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_WS_PATHS,
+  declaredLength,
   defaultErrorReporter,
-  INTERNAL_ERROR_RESPONSE,
+  EMPTY_BODY,
+  expectsBody,
   pathnameOf,
+  payloadTooLarge,
+  runHttpHandler,
   statusLine,
   type TransportErrorReporter,
 } from './common.js';
-import type {
-  Connection,
-  ConnectionAcceptor,
-  ConnectionHandler,
-  HttpHandler,
-  HttpRequestInfo,
-  HttpResponseData,
-  Listener,
-  PeerCertificate,
-  SecureListener,
+import {
+  type Connection,
+  type ConnectionAcceptor,
+  type ConnectionHandler,
+  DEFAULT_MAX_HTTP_BODY_BYTES,
+  type HttpHandler,
+  type HttpRequestInfo,
+  type HttpResponseData,
+  type Listener,
+  type PeerCertificate,
+  type SecureListener,
 } from './connection.js';
 import {
   DEFAULT_ORIGIN_OPTIONS,
@@ -76,6 +81,8 @@ export interface WsAttachOptions {
 
 export interface WsListenOptions extends WsAttachOptions {
   host: string;
+  /** Largest HTTP request body read for the HttpHandler; bigger ones get 413. Default 1 MiB. */
+  maxHttpBodyBytes?: number;
   /** 0 picks an ephemeral port; Listener.port reports the bound one. */
   port: number;
   /** Serve https + wss instead of http + ws. */
@@ -139,11 +146,11 @@ class WsConnection implements Connection {
     return this.closed ? 0 : this.ws.bufferedAmount;
   }
 
-  send(data: Uint8Array): boolean {
+  send(data: Uint8Array, utf8?: boolean): boolean {
     if (this.ending || this.closed) return false;
-    // Text when valid UTF-8, binary otherwise: see UwsConnection.send.
+    // Text when valid UTF-8, binary otherwise: see UwsConnection.writeBatch.
     // ws frames the bytes without copying: the caller must not reuse `data`.
-    this.ws.send(data, { binary: !isUtf8(data), compress: false, fin: true });
+    this.ws.send(data, { binary: !(utf8 ?? isUtf8(data)), compress: false, fin: true });
     if (this.ws.bufferedAmount > this.highWaterMark) {
       this.needDrain = true;
       return false;
@@ -290,26 +297,23 @@ class WsUpgrader {
   }
 }
 
-function toRequestInfo(request: IncomingMessage): HttpRequestInfo {
+function requestHeaders(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  return { method: (request.method ?? 'GET').toUpperCase(), url: request.url ?? '/', headers };
+  return headers;
 }
 
-function callHttpHandler(
-  httpHandler: HttpHandler,
-  request: IncomingMessage,
-  onError: TransportErrorReporter,
-): HttpResponseData {
-  try {
-    return httpHandler(toRequestInfo(request));
-  } catch (err) {
-    onError(err);
-    return INTERNAL_ERROR_RESPONSE;
-  }
+function toRequestInfo(request: IncomingMessage, body: Buffer): HttpRequestInfo {
+  return {
+    method: (request.method ?? 'GET').toUpperCase(),
+    url: request.url ?? '/',
+    headers: requestHeaders(request),
+    body,
+    remoteAddress: normaliseAddress(request.socket.remoteAddress),
+  };
 }
 
 function responseHeaders(response: HttpResponseData): Record<string, string> {
@@ -321,16 +325,55 @@ function responseHeaders(response: HttpResponseData): Record<string, string> {
   return headers;
 }
 
+/**
+ * One plain HTTP request: read the body when one is announced (bounded by
+ * maxBody; past it 413 and the connection closes), run the handler, and
+ * write its answer now or when it settles (unless the client left).
+ */
 function serveHttp(
   httpHandler: HttpHandler,
   request: IncomingMessage,
   res: ServerResponse,
+  maxBody: number,
   onError: TransportErrorReporter,
 ): void {
-  const response = callHttpHandler(httpHandler, request, onError);
-  res.writeHead(response.status, responseHeaders(response));
-  // node:http writes no body for HEAD by itself.
-  res.end(response.body);
+  const respond = (response: HttpResponseData): void => {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(response.status, responseHeaders(response));
+    // node:http writes no body for HEAD by itself.
+    res.end(response.body);
+  };
+  const method = (request.method ?? 'GET').toUpperCase();
+  const headers = requestHeaders(request);
+  if (!expectsBody(method, headers)) {
+    runHttpHandler(httpHandler, toRequestInfo(request, EMPTY_BODY), onError, respond);
+    return;
+  }
+  if (declaredLength(headers) > maxBody) {
+    respond(payloadTooLarge(maxBody));
+    request.resume();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let refused = false;
+  request.on('data', (chunk: Buffer) => {
+    if (refused) return;
+    size += chunk.length;
+    if (size > maxBody) {
+      refused = true;
+      chunks.length = 0;
+      respond(payloadTooLarge(maxBody));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  request.on('end', () => {
+    if (refused) return;
+    runHttpHandler(httpHandler, toRequestInfo(request, Buffer.concat(chunks)), onError, respond);
+  });
+  // A client that vanishes mid-body: nothing to answer.
+  request.on('error', () => {});
 }
 
 /** Answer an upgrade request we will not upgrade with a plain HTTP response, then close. */
@@ -384,8 +427,9 @@ function listenWsServer(
 ): Promise<Listener | SecureListener> {
   const onError = options.onError ?? defaultErrorReporter;
   const upgrader = new WsUpgrader(options, acceptor);
+  const maxBody = options.maxHttpBodyBytes ?? DEFAULT_MAX_HTTP_BODY_BYTES;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void =>
-    serveHttp(httpHandler, req, res, onError);
+    serveHttp(httpHandler, req, res, maxBody, onError);
   const tls = options.tls;
   const server: HttpServer | HttpsServer = tls
     ? createHttpsServer(
@@ -407,8 +451,9 @@ function listenWsServer(
     if (upgrader.handles(request)) {
       upgrader.upgrade(request, socket, head);
     } else {
-      const response = callHttpHandler(httpHandler, request, onError);
-      answerUpgradeWithHttp(socket, response, request.method === 'HEAD');
+      runHttpHandler(httpHandler, toRequestInfo(request, EMPTY_BODY), onError, (response) =>
+        answerUpgradeWithHttp(socket, response, request.method === 'HEAD'),
+      );
     }
   });
   // Malformed requests ('clientError') keep node's default handling: a 400

@@ -19,8 +19,9 @@ export function handleAck(session: Session, frame: Frame): void {
     });
     return;
   }
-  if (kind === 'ack') target.subscription.ack(target.tag);
-  else target.subscription.nack(target.tag, nackMode(session, frame));
+  const broker = session.context.broker;
+  if (kind === 'ack') broker.acked += target.subscription.ack(target.tag);
+  else broker.nacked += target.subscription.nack(target.tag, nackMode(session, frame));
 }
 
 interface Delivery {

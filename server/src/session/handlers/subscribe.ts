@@ -5,7 +5,7 @@ import { escapeHeader } from '../../protocol/escape.js';
 import type { Frame, FrameHeaders } from '../../protocol/frame.js';
 import { missingHeader, SessionError } from '../errors.js';
 import type { Session } from '../session.js';
-import { authorizeSubscribe } from './access.js';
+import { authorizeSubscribe, userOf } from './access.js';
 import { durableName } from './durable-name.js';
 import { parseHistoryRequest } from './history-request.js';
 
@@ -70,11 +70,14 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
     prefetch,
     consumer: session,
   });
-  subscription.wirePrefix = `subscription:${escapeHeader(id, session.version)}\n`;
+  subscription.setWirePrefix(`subscription:${escapeHeader(id, session.version)}\n`);
   const selector = headers.selector;
   // An empty selector is no selector (JMS).
-  if (selector !== undefined && selector.trim() !== '')
+  if (selector !== undefined && selector.trim() !== '') {
     subscription.selector = compileSelector(selector);
+    subscription.selectorText = selector;
+  }
+  if (durable !== null) subscription.durableName = durable.name;
   subscription.exclusive = headers['activemq.exclusive'] === 'true';
   subscription.noLocal = headers['activemq.noLocal'] === 'true';
   subscription.presence = headers['x-presence'] ?? '';
@@ -91,7 +94,13 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
       broker.subscribe(subscription, history, headers);
       return null;
     }
-    return broker.subscribeDurable(durable.key, session.clientId, durable.name, subscription);
+    return broker.subscribeDurable(
+      durable.key,
+      session.clientId,
+      durable.name,
+      subscription,
+      userOf(session),
+    );
   } catch (err) {
     session.subscriptions.delete(id);
     session.subscriptionsByHandle.delete(subscription.handle);

@@ -69,8 +69,8 @@ export function handleCommit(session: Session, frame: Frame): Promise<void> | nu
       );
       if (stored !== null) writes.push(stored);
     } else if (work.subscription.isPending(work.tag)) {
-      if (work.kind === 'ack') work.subscription.ack(work.tag);
-      else work.subscription.nack(work.tag, work.mode);
+      if (work.kind === 'ack') broker.acked += work.subscription.ack(work.tag);
+      else broker.nacked += work.subscription.nack(work.tag, work.mode);
     }
   }
   return writes.length === 0 ? null : Promise.all(writes).then(() => {});

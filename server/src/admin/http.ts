@@ -1,0 +1,26 @@
+/**
+ * Everything the HTTP port answers besides WebSocket upgrades: the admin
+ * API under /admin/api/, the metrics, and the static files (demo) for the rest.
+ */
+import { pathnameOf } from '../transport/common.js';
+import type { HttpHandler, HttpRequestInfo } from '../transport/connection.js';
+import { type AdminRouter, API_PREFIX } from './router.js';
+
+export interface HttpParts {
+  /** Null when admin.enabled is off: /admin/api/ is then left to the static files (404). */
+  admin: AdminRouter | null;
+  metrics: { path: string; handle: HttpHandler } | null;
+  files: HttpHandler;
+}
+
+export function createHttpHandler(parts: HttpParts): HttpHandler {
+  const { admin, metrics, files } = parts;
+  return (request: HttpRequestInfo) => {
+    const path = pathnameOf(request.url);
+    if (admin !== null && (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`))) {
+      return admin.handle(request);
+    }
+    if (metrics !== null && path === metrics.path) return metrics.handle(request);
+    return files(request);
+  };
+}
