@@ -110,6 +110,8 @@ export interface BrokerConfig {
   admin: AdminConfig;
   /** Prometheus metrics on wsPort. */
   metrics: MetricsConfig;
+  /** Several nodes sharing destinations through Redis (README, "Cluster"). Off while `url` is null. */
+  cluster: ClusterConfig;
 }
 
 export interface AdminConfig {
@@ -139,6 +141,34 @@ export interface FrameTraceConfig {
   maxDurationMs: number;
   bodyPreviewBytes: number;
   maxTraces: number;
+}
+
+export interface ClusterConfig {
+  /**
+   * `redis://[user:password@]HOST:PORT[/DB]` (or `rediss://` for TLS) of the
+   * Redis every node of the cluster shares; null = a single node, no Redis.
+   */
+  url: string | null;
+  /**
+   * This node's name in the cluster, unique among live nodes (a second node
+   * with the same id refuses to start). null = `<hostname>:<tcpPort>` when
+   * tcpPort is fixed, else `<hostname>-<random>`.
+   */
+  nodeId: string | null;
+  /** Prefix of every Redis key and channel, so several clusters can share one Redis. */
+  keyPrefix: string;
+  /** How often a node refreshes its registration (and checks for dead nodes' messages), ms. */
+  heartbeatMs: number;
+  /** A node that has not refreshed its registration for this long is dead, ms. Must exceed heartbeatMs. */
+  nodeTtlMs: number;
+  /** A dead node's unacked queue message is claimed by a live node once it has been idle this long, ms. */
+  claimIdleMs: number;
+  /** Most queue messages one node reads from Redis (or claims) in one go. */
+  readBatch: number;
+  /** How often a node with queue consumers polls Redis besides being notified (a missed notification costs this much), ms. */
+  pollMs: number;
+  /** Start-up: give up connecting to Redis after this long, ms. */
+  connectTimeoutMs: number;
 }
 
 export interface TlsConfig {
@@ -396,6 +426,17 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   },
   admin: { enabled: true, maxBodyBytes: 1024 * 1024, monitorGroup: 'monitor' },
   metrics: { enabled: true, path: '/metrics', topDestinations: 50 },
+  cluster: {
+    url: null,
+    nodeId: null,
+    keyPrefix: 'stompede:',
+    heartbeatMs: 1000,
+    nodeTtlMs: 5000,
+    claimIdleMs: 10_000,
+    readBatch: 100,
+    pollMs: 1000,
+    connectTimeoutMs: 5000,
+  },
 };
 
 export { configFromEnv, layerConfigs, readConfigFile } from './config-sources.js';

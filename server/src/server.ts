@@ -8,6 +8,8 @@ import { BrokerMetrics } from './admin/metrics.js';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
+import { ClusterBus, type ClusterStatus } from './cluster/index.js';
+import { clusterOptions } from './cluster-options.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
 import { Counters, LIMIT_BREACHES } from './counters.js';
 import { createLogger, LimitBreachLog, type Logger } from './logger.js';
@@ -120,6 +122,10 @@ export class StompedeBroker implements ConnectionAcceptor {
   private readonly connectionsByIp = new Map<string, number>();
   private closing = false;
   private allClosed: (() => void) | null = null;
+  /** The Redis bus to the other nodes, when config `cluster.url` is set. */
+  private clusterBus: ClusterBus | null = null;
+  /** `host:port` of the STOMP TCP listener (else the WebSocket one), as the other nodes list this one. */
+  private advertisedAddress = '';
   /** The admin API's view of this server (admin/host.ts). */
   readonly admin: ServerAdminHost;
   /** This node's name in the admin API: host:port of its HTTP listener once bound. */
@@ -205,6 +211,10 @@ export class StompedeBroker implements ConnectionAcceptor {
       const state = await store.recover();
       const broker = new Broker(this.config, store, this.counters);
       broker.recover(state, cleanShutdown);
+      await this.joinCluster(broker).catch(async (err: unknown) => {
+        await store.close().catch(() => {});
+        throw err;
+      });
       this.core = broker;
       this.rateTimer = setInterval(() => broker.sampleRates(Date.now()), 1000);
       this.rateTimer.unref();
@@ -360,6 +370,8 @@ export class StompedeBroker implements ConnectionAcceptor {
       throw err;
     }
     this.logger.info({ tcp, ws, wsTransport, tls: secure.tls, wss: secure.wss }, 'listening');
+    const advertised = tcp ?? ws;
+    this.advertisedAddress = advertised === null ? '' : `${advertised.host}:${advertised.port}`;
     return { tcp, ws, wsTransport, ...secure };
   }
 
@@ -559,6 +571,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     this.metrics?.close();
     if (this.starting !== null) {
       const broker = await this.starting.catch(() => null);
+      if (broker !== null) await this.leaveCluster(broker);
       if (broker !== null) {
         // Remember which stored messages were handed out, so a clean restart flags exactly those redelivered.
         await broker
@@ -569,6 +582,40 @@ export class StompedeBroker implements ConnectionAcceptor {
       this.lock?.release();
     }
     this.logger.info('stopped');
+  }
+
+  // ── cluster ──────────────────────────────────────────────────────────
+
+  /** With `cluster.url`: connect to Redis and register this node, or fail (the URL, masked, and why). */
+  private async joinCluster(broker: Broker): Promise<void> {
+    const options = clusterOptions(this.config);
+    if (options === null) return;
+    const bus = await ClusterBus.open(options, this.logger);
+    bus.setLocalInfo(() => ({ address: this.advertisedAddress, connections: this.sessions.size }));
+    broker.joinCluster(bus, (fields, message) => this.logger.warn(fields, message));
+    this.clusterBus = bus;
+    this.logger.info({ nodeId: options.nodeId, redis: bus.url }, 'joined cluster');
+  }
+
+  /** Hand back what this node holds (its consumers are gone by now), then leave. */
+  private async leaveCluster(broker: Broker): Promise<void> {
+    const bus = this.clusterBus;
+    if (bus === null) return;
+    await broker.writeBarrier()?.catch(() => {});
+    broker.leaveCluster();
+    await bus.close();
+  }
+
+  /**
+   * The cluster as the admin API and `stompede status` show it: every live
+   * node with its connections, and Redis health. `enabled` false (and no
+   * nodes) when this broker runs alone.
+   */
+  async clusterStatus(): Promise<ClusterStatus> {
+    if (this.clusterBus === null) {
+      return { enabled: false, nodeId: '', nodes: [], redis: null };
+    }
+    return this.clusterBus.status(this.sessions.size);
   }
 
   /**
