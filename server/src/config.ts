@@ -136,10 +136,15 @@ export interface MetricsConfig {
   topDestinations: number;
 }
 
+/** The admin frame tracer: bounded so that watching a connection cannot slow the broker. */
 export interface FrameTraceConfig {
+  /** Frames one trace keeps (a ring: the oldest go first, counted as dropped). */
   maxFrames: number;
+  /** A trace stops by itself this long after it started, ms. */
   maxDurationMs: number;
+  /** Body bytes kept per traced frame (the preview); the size is always recorded. */
   bodyPreviewBytes: number;
+  /** Traces kept at once across the broker (running or stopped; stopped ones make room first); one more is refused with 409. */
   maxTraces: number;
 }
 
