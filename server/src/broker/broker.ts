@@ -460,8 +460,11 @@ export class Broker implements QueueHost {
     );
   }
 
-  /** Delete a durable subscription by key (UNSUBSCRIBE naming it); `owner` is the user asking ('' anonymous). */
-  removeDurable(key: string, name: string, owner = ''): Promise<void> | null {
+  /**
+   * Delete a durable subscription by key: UNSUBSCRIBE naming it, where `owner` is the
+   * user asking ('' anonymous) and must own it; or the admin API, with owner null.
+   */
+  removeDurable(key: string, name: string, owner: string | null = null): Promise<void> | null {
     return this.durables.remove(key, name, owner);
   }
 
