@@ -119,6 +119,33 @@ describe('connection log lines', () => {
     expect(close!.resumable).toBeUndefined();
   });
 
+  it('a dropped WebSocket session waits resumable; the connection that resumes it names both ids', async () => {
+    const b = await loggedBroker();
+    const first = await b.ws('first');
+    const connected = await first.connect();
+    const session = connected.headers.session!;
+    first.destroy();
+    const [dropped] = await closeLine(b);
+    expect(dropped).toMatchObject({
+      reason: 'socket-closed',
+      resumable: true,
+      connection: session,
+      session,
+    });
+    const second = await b.ws('second');
+    const resumed = await second.connect({ 'x-resume': connected.headers['x-resume-token']! });
+    expect(resumed.headers['x-resumed']).toBe('true');
+    await second.disconnect();
+    const [, closed] = await closeLine(b, 2);
+    const secondOpen = b.events('connection.open')[1]!;
+    expect(secondOpen.connection).not.toBe(session);
+    expect(closed).toMatchObject({
+      reason: 'client-disconnect',
+      connection: secondOpen.connection,
+      session,
+    });
+  });
+
   it('a silent client: reason heartbeat-timeout', async () => {
     const b = await loggedBroker({
       heartbeat: { sendMs: 0, receiveMs: 50, toleranceFactor: 1, graceMs: 0 },
