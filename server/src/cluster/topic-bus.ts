@@ -6,6 +6,11 @@ import { type ClusterMessage, decodeClusterMessage, encodeClusterMessage } from 
 export interface TopicSink {
   /** A message published on another node to topic `name` (a canonical name, `a.b` for `/topic/a.b`). */
   remoteTopicMessage(name: string, message: ClusterMessage): void;
+  /**
+   * A reply another node could not place: sent to `/reply-queue/NAME` (or
+   * `/reply-topic/NAME` when `topic`) whose owner may be connected here.
+   */
+  remoteReply(name: string, topic: boolean, message: ClusterMessage): void;
   /** Bytes on a topic channel that are not a message (another version, another program): counted and logged. */
   undecodable(channel: string): void;
 }
@@ -30,6 +35,7 @@ export class TopicBus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly prefix: string;
+  private readonly replyPrefix: string;
   private readonly nodeId: string;
   private sink: TopicSink | null = null;
   private readonly channels = new Map<string, number>();
@@ -43,6 +49,7 @@ export class TopicBus {
     this.publisher = publisher;
     this.subscriber = subscriber;
     this.prefix = `${prefix}t:`;
+    this.replyPrefix = `${prefix}reply:`;
     this.nodeId = nodeId;
     subscriber.on('messageBuffer', (channel: Buffer, bytes: Buffer) =>
       this.incoming(channel, bytes),
@@ -63,6 +70,28 @@ export class TopicBus {
       this.prefix + name,
       encodeClusterMessage(this.nodeId, message, persistent),
     );
+  }
+
+  /**
+   * Send a reply to whichever node owns the reply destination (not this
+   * one): every node hears it, the owner takes it. Replies are rare next to
+   * topic traffic, so a broadcast beats keeping a cluster-wide name index.
+   */
+  publishReply(
+    name: string,
+    topic: boolean,
+    message: StoredMessage,
+    persistent: boolean,
+  ): Promise<number> {
+    return this.publisher.publish(
+      `${this.replyPrefix}${topic ? 't' : 'q'}:${name}`,
+      encodeClusterMessage(this.nodeId, message, persistent),
+    );
+  }
+
+  /** Hear replies for the temp destinations of this node's clients (once, at start). */
+  listenForReplies(): Promise<unknown> {
+    return this.subscriber.psubscribe(`${this.replyPrefix}*`);
   }
 
   /**
@@ -103,7 +132,8 @@ export class TopicBus {
     const sink = this.sink;
     if (sink === null) return;
     const name = channel.toString('utf8');
-    if (!name.startsWith(this.prefix)) return;
+    const reply = name.startsWith(this.replyPrefix);
+    if (!reply && !name.startsWith(this.prefix)) return;
     const decoded = decodeClusterMessage(bytes);
     if (decoded === null) {
       sink.undecodable(name);
@@ -111,6 +141,11 @@ export class TopicBus {
     }
     // Our own publish: its local subscribers were served when it was published.
     if (decoded.node === this.nodeId) return;
+    if (reply) {
+      const rest = name.slice(this.replyPrefix.length);
+      sink.remoteReply(rest.slice(2), rest.startsWith('t:'), decoded);
+      return;
+    }
     if (decoded.node === this.lastNode && decoded.message.id === this.lastId) return;
     this.lastNode = decoded.node;
     this.lastId = decoded.message.id;
