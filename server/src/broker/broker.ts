@@ -593,7 +593,10 @@ export class Broker implements QueueHost {
   /** A message another node published to topic `name`: this node's subscribers, histories and durables. */
   deliverRemoteTopic(name: string, message: Message): void {
     this.histories.append(name, message)?.catch(() => {});
-    this.router.route(name, message);
+    // Counted as delivered here; its node counted it as published.
+    const stats = this.topicStats.of(name, this.hasSubscribers);
+    message.topic = stats;
+    stats.delivered += this.router.route(name, message);
     this.durables.publish(`/topic/${name}`, message)?.catch(() => {});
   }
 
