@@ -216,11 +216,14 @@ function rpcFor(child) {
  * BENCH_CPU_PROF=DIR: run the broker under test with `node --cpu-prof`, one
  * .cpuprofile per broker process in DIR (written when it exits normally, i.e.
  * after the orchestrator's `close`). Relays and generators are not profiled.
+ * BENCH_BROKER_NODE_ARGS='--flag …': extra node flags for the broker process
+ * only (e.g. to try V8 heap settings).
  */
 function profileArgs(script) {
+  if (script !== 'broker-process.mjs') return [];
+  const extra = process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const dir = process.env.BENCH_CPU_PROF;
-  if (!dir || script !== 'broker-process.mjs') return [];
-  return ['--cpu-prof', '--cpu-prof-dir', dir];
+  return dir ? [...extra, '--cpu-prof', '--cpu-prof-dir', dir] : extra;
 }
 
 /**

@@ -150,6 +150,9 @@ export function validate(config: BrokerConfig): void {
     validatePolicy(`destinations[${i}]`, rule, false);
   });
   validateHistoryCeiling(config);
+  for (const [key, value] of Object.entries(config.frameTrace)) {
+    requireInt(`frameTrace.${key}`, value, 1);
+  }
   validateTls(config.tls);
   validateOrigins(config.origins);
   validateAuth(config.auth);

@@ -94,6 +94,13 @@ export interface BrokerConfig {
   /** WebSocket `Origin` allow-list (every WebSocket listener and attach()). */
   origins: OriginsConfig;
   /**
+   * The admin frame tracer (POST /admin/api/connections/:id/trace): each
+   * trace keeps at most maxFrames frames, stops by itself after
+   * maxDurationMs, and copies bodyPreviewBytes of each body; at most
+   * maxTraces are kept (running or stopped).
+   */
+  frameTrace: FrameTraceConfig;
+  /**
    * Who may connect and what they may do (README, "Security"). With no users
    * file, no JWT and no rules (the default) every connection is anonymous and
    * may do everything, which suits the default loopback host.
@@ -127,6 +134,18 @@ export interface MetricsConfig {
    * label cardinality stays bounded however many destinations exist.
    */
   topDestinations: number;
+}
+
+/** The admin frame tracer: bounded so that watching a connection cannot slow the broker. */
+export interface FrameTraceConfig {
+  /** Frames one trace keeps (a ring: the oldest go first, counted as dropped). */
+  maxFrames: number;
+  /** A trace stops by itself this long after it started, ms. */
+  maxDurationMs: number;
+  /** Body bytes kept per traced frame (the preview); the size is always recorded. */
+  bodyPreviewBytes: number;
+  /** Traces kept at once across the broker (running or stopped; stopped ones make room first); one more is refused with 409. */
+  maxTraces: number;
 }
 
 export interface ClusterConfig {
@@ -389,6 +408,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
     wssPort: null,
   },
   origins: { allowed: [], allowMissing: true },
+  frameTrace: { maxFrames: 500, maxDurationMs: 5 * 60_000, bodyPreviewBytes: 256, maxTraces: 16 },
   auth: {
     usersFile: null,
     allowAnonymous: null,

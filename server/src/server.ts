@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createAdminApi } from './admin/api.js';
 import { createHttpHandler } from './admin/http.js';
+import { BrokerMetrics } from './admin/metrics.js';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
@@ -11,7 +12,7 @@ import { ClusterBus, type ClusterStatus } from './cluster/index.js';
 import { clusterOptions } from './cluster-options.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
 import { Counters, LIMIT_BREACHES } from './counters.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, LimitBreachLog, type Logger } from './logger.js';
 import { encodeFrame } from './protocol/encoder.js';
 import { ServerAdminHost } from './server-admin.js';
 import { coversDestination } from './session/handlers/access.js';
@@ -119,8 +120,6 @@ export class StompedeBroker implements ConnectionAcceptor {
   /** Open client connections (parked sessions have none), in all and per remote address. */
   private openConnections = 0;
   private readonly connectionsByIp = new Map<string, number>();
-  /** When a refused connection was last logged (refusals come in floods; the counter has them all). */
-  private lastRefusalLog = 0;
   private closing = false;
   private allClosed: (() => void) | null = null;
   /** The Redis bus to the other nodes, when config `cluster.url` is set. */
@@ -131,12 +130,17 @@ export class StompedeBroker implements ConnectionAcceptor {
   readonly admin: ServerAdminHost;
   /** This node's name in the admin API: host:port of its HTTP listener once bound. */
   private nodeName = hostname();
+  /** Prometheus metrics (config `metrics`); null when off. */
+  private readonly metrics: BrokerMetrics | null;
   /** Samples the broker's rate rings once a second. */
   private rateTimer: NodeJS.Timeout | null = null;
 
   constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
     this.config = resolveConfig(overrides);
     this.logger = logger ?? createLogger(this.config.logLevel);
+    // One log line per limit breach, wherever it is counted (rate-limited per limit).
+    const breaches = new LimitBreachLog(this.logger);
+    this.counters.watch(LIMIT_BREACHES, (labels) => breaches.report(labels.limit ?? 'unknown'));
     // Reads the users and JWKS files now: a bad one stops the broker before it listens.
     this.auth = createAuth(this.config.auth, coversDestination, {
       onFailure: (remoteAddress, reason, delayMs) => {
@@ -160,9 +164,14 @@ export class StompedeBroker implements ConnectionAcceptor {
       nodeId: () => this.nodeName,
       shutdown: () => this.close(),
     });
+    this.metrics = this.config.metrics.enabled ? new BrokerMetrics(this.admin) : null;
+    const metrics = this.metrics;
     this.httpHandler = createHttpHandler({
       admin: this.config.admin.enabled ? createAdminApi(this.admin) : null,
-      metrics: null,
+      metrics:
+        metrics === null
+          ? null
+          : { path: this.config.metrics.path, handle: (request) => metrics.handle(request) },
       files: createStaticHandler(this.config.demoDir ?? defaultDemoDir(), this.config.wsPaths),
     });
   }
@@ -209,6 +218,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       this.core = broker;
       this.rateTimer = setInterval(() => broker.sampleRates(Date.now()), 1000);
       this.rateTimer.unref();
+      this.metrics?.hookStore();
       this.context = {
         broker,
         config: this.config,
@@ -290,15 +300,8 @@ export class StompedeBroker implements ConnectionAcceptor {
     } else {
       return null;
     }
+    // Logged (rate-limited) as a limit breach through the counter's watcher; no session, so no open/close lines.
     this.counters.increment(LIMIT_BREACHES, { limit });
-    const now = Date.now();
-    if (now - this.lastRefusalLog >= 1000) {
-      this.lastRefusalLog = now;
-      this.logger.warn(
-        { limit, remoteAddress: ip, connections: this.openConnections },
-        'connection refused: too many connections',
-      );
-    }
     const headers: [string, string][] = [
       ['message', 'too many connections'],
       ['content-type', 'text/plain'],
@@ -551,6 +554,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     for (const session of [...this.parked.values()]) session.endParked();
     for (const session of [...this.sessions]) {
       if (session.state === 'connected' || session.state === 'awaiting-connect') {
+        session.noteEnd({ reason: 'server-shutdown', error: 'server shutting down' });
         session.sendError('server shutting down', 'The broker is shutting down; reconnect later.');
       }
     }
@@ -564,6 +568,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     for (const session of [...this.sessions]) session.connection.destroy();
     this.scheduler.stop();
     if (this.rateTimer !== null) clearInterval(this.rateTimer);
+    this.metrics?.close();
     if (this.starting !== null) {
       const broker = await this.starting.catch(() => null);
       if (broker !== null) await this.leaveCluster(broker);

@@ -668,6 +668,11 @@ export class Broker implements QueueHost {
     this.topicStats.delete(name);
   }
 
+  /** The virtual-topic consumer queues a message on topic `name` is copied to. */
+  virtualQueuesFor(name: string): ReadonlySet<Queue> | undefined {
+    return this.virtualTopics.queuesFor(name);
+  }
+
   /** The exchanges and what is bound to them. */
   get exchangeRegistry(): ExchangeRegistry {
     return this.exchanges;

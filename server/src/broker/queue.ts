@@ -1,5 +1,5 @@
 import type { DestinationPolicy } from '../config.js';
-import type { QueueEntry } from './message.js';
+import type { Message, QueueEntry } from './message.js';
 import { MessageDeque } from './message-deque.js';
 import { InOutRates } from './rates.js';
 import type { MessageSource, Subscription } from './subscription.js';
@@ -68,6 +68,32 @@ const NOBODY = Symbol('nobody');
 
 function hasRoom(subscription: Subscription): boolean {
   return subscription.hasCredit && subscription.consumer.ready;
+}
+
+/**
+ * Why a queue consumer passes a message over: another consumer is the
+ * exclusive one, it has no credit or buffer room now (the message waits),
+ * its selector is false, or (explain only) the message's group belongs to
+ * another consumer. Null: it can take it.
+ */
+export type QueueRefusal = 'exclusive' | 'no-room' | 'selector' | 'group';
+
+export interface QueueVerdict {
+  subscription: Subscription;
+  refusal: QueueRefusal | null;
+  next: boolean;
+}
+
+/** The one decision pick() and explain() share, so explain cannot drift from dispatch. */
+function consumerRefusal(
+  candidate: Subscription,
+  message: Message,
+  exclusive: Subscription | null,
+): QueueRefusal | null {
+  if (exclusive !== null && candidate !== exclusive) return 'exclusive';
+  if (!hasRoom(candidate)) return 'no-room';
+  if (candidate.selector !== null && !candidate.selector(message.headers)) return 'selector';
+  return null;
 }
 
 /**
@@ -508,15 +534,39 @@ export class Queue implements MessageSource {
     for (let i = 0; i < count; i++) {
       const index = (this.cursor + i) % count;
       const candidate = this.consumers[index]!;
-      if (exclusive !== null && candidate !== exclusive) continue;
-      if (!hasRoom(candidate)) continue;
+      const refusal = consumerRefusal(candidate, entry.message, exclusive);
+      if (refusal === 'exclusive' || refusal === 'no-room') continue;
       room = true;
-      if (candidate.selector !== null && !candidate.selector(entry.message.headers)) continue;
+      if (refusal !== null) continue;
       this.cursor = (index + 1) % count;
       if (group !== null) this.groups.set(group, candidate);
       return candidate;
     }
     return room ? null : NOBODY;
+  }
+
+  /**
+   * Each consumer's verdict on `message` as dispatch (pick) would decide it
+   * now, in round-robin order from the next one: routing explain. `next` is
+   * the consumer that would get it.
+   */
+  explain(message: Message): QueueVerdict[] {
+    const out: QueueVerdict[] = [];
+    const owner = message.groupId === null ? undefined : this.groups.get(message.groupId);
+    const count = this.consumers.length;
+    let chosen = false;
+    for (let i = 0; i < count; i++) {
+      const candidate = this.consumers[(this.cursor + i) % count]!;
+      // As pick(): a group's owner takes its messages whenever it has room.
+      let refusal: QueueRefusal | null;
+      if (owner === undefined) refusal = consumerRefusal(candidate, message, this.exclusive);
+      else if (candidate !== owner) refusal = 'group';
+      else refusal = hasRoom(candidate) ? null : 'no-room';
+      const next = refusal === null && !chosen;
+      if (next) chosen = true;
+      out.push({ subscription: candidate, refusal, next });
+    }
+    return out;
   }
 
   private anyoneHasRoom(): boolean {
