@@ -68,8 +68,8 @@ export class ClusterLink implements TopicSink {
   /** Share a topic publish with the other nodes; throws (nothing sent anywhere) while Redis is down. */
   publishTopic(name: string, message: Message): void {
     this.requireRedis('topics');
-    const sent = this.bus.topics.publish(name, storedForm(message), message.persistent);
-    this.host.track(sent.then(noop, (err: unknown) => this.failed('publish', err)));
+    const batch = this.bus.topics.publish(name, storedForm(message), message.persistent);
+    if (batch !== null) this.host.track(batch.catch((err: unknown) => this.failed('publish', err)));
   }
 
   /** A local topic subscription starts: this node hears the topic (or pattern) from the others. */
