@@ -10,12 +10,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scenarioCluster } from './cluster.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { LISTENING_TAG } from './lib/server-child.mjs';
 import { parseTarget } from './lib/target.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SCENARIOS = ['fanout', 'latency', 'queue', 'idle', 'startup'];
+const SCENARIOS = ['fanout', 'latency', 'queue', 'idle', 'startup', 'cluster'];
 const hrNs = () => Number(process.hrtime.bigint());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.log('#', ...a);
@@ -215,11 +216,14 @@ function rpcFor(child) {
  * BENCH_CPU_PROF=DIR: run the broker under test with `node --cpu-prof`, one
  * .cpuprofile per broker process in DIR (written when it exits normally, i.e.
  * after the orchestrator's `close`). Relays and generators are not profiled.
+ * BENCH_BROKER_NODE_ARGS='--flag …': extra node flags for the broker process
+ * only (e.g. to try V8 heap settings).
  */
 function profileArgs(script) {
+  if (script !== 'broker-process.mjs') return [];
+  const extra = process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const dir = process.env.BENCH_CPU_PROF;
-  if (!dir || script !== 'broker-process.mjs') return [];
-  return ['--cpu-prof', '--cpu-prof-dir', dir];
+  return dir ? [...extra, '--cpu-prof', '--cpu-prof-dir', dir] : extra;
 }
 
 /**
@@ -1398,6 +1402,7 @@ const HARD = {
   queue: Q ? 30_000 : 80_000,
   idle: Q ? 40_000 : 180_000,
   startup: 30_000,
+  cluster: Q ? 60_000 : 120_000,
 };
 const FUNCS = {
   fanout: scenarioFanout,
@@ -1405,6 +1410,11 @@ const FUNCS = {
   queue: scenarioQueue,
   idle: scenarioIdle,
   startup: scenarioStartup,
+  // bench/cluster.mjs: cross-node fan-out through Redis next to one node, same run.
+  cluster: () =>
+    T
+      ? Promise.resolve(log('cluster: skipped for --target (it starts its own nodes and Redis)'))
+      : scenarioCluster({ quick: Q, log, addRow, startServer, round }),
 };
 
 const started = Date.now();

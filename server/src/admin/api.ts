@@ -8,6 +8,7 @@ import { queueRoutes } from './queues.js';
 import { AdminRouter } from './router.js';
 import { subscriptionRoutes } from './subscriptions.js';
 import { topicRoutes } from './topics.js';
+import { traceRoutes } from './trace-routes.js';
 
 export function createAdminApi(host: AdminHost): AdminRouter {
   const router = new AdminRouter(host);
@@ -18,5 +19,6 @@ export function createAdminApi(host: AdminHost): AdminRouter {
   router.add(subscriptionRoutes);
   router.add(exchangeRoutes);
   router.add(actionRoutes);
+  router.add(traceRoutes(host.frameTracer));
   return router;
 }

@@ -132,6 +132,16 @@ const KIND_UNKNOWN = 0;
 const KIND_TEXT = 1;
 const KIND_BINARY = 2;
 
+/**
+ * The connection whose held frames the running ws.cork() pass writes: one
+ * module-level callback instead of a closure per connection (uWS corks one
+ * socket at a time, synchronously).
+ */
+let corking: UwsConnection | null = null;
+function writeCorked(): void {
+  corking!.writeBatch();
+}
+
 class UwsConnection implements Connection, BatchedWriter {
   readonly transport = 'uws' as const;
   readonly remoteAddress: string;
@@ -167,8 +177,6 @@ class UwsConnection implements Connection, BatchedWriter {
   private droppedInFlush = false;
   /** Held bytes that are written at once rather than at the end of the turn. */
   private readonly batchLimit: number;
-  /** The corked pass, bound once (no closure per flush). */
-  private readonly writeBatchCorked = (): void => this.writeBatch();
 
   constructor(
     private readonly ws: WebSocket<SocketState>,
@@ -241,7 +249,10 @@ class UwsConnection implements Connection, BatchedWriter {
     try {
       // One frame needs no cork: ws.send writes it directly.
       if (batch.length === 1) this.writeBatch();
-      else this.ws.cork(this.writeBatchCorked);
+      else {
+        corking = this;
+        this.ws.cork(writeCorked);
+      }
     } finally {
       this.inOwnCall--;
     }
@@ -262,7 +273,7 @@ class UwsConnection implements Connection, BatchedWriter {
   }
 
   /** Each held frame as one WebSocket message (STOMP over WebSocket: one frame per message). */
-  private writeBatch(): void {
+  writeBatch(): void {
     const batch = this.batch!;
     const kinds = this.batchKinds!;
     for (let i = 0; i < batch.length; i++) {
@@ -288,16 +299,15 @@ class UwsConnection implements Connection, BatchedWriter {
       }
       if (this.closed) break;
     }
-    batch.length = 0;
-    kinds.length = 0;
+    // Let go of the arrays: an idle connection keeps none.
+    this.batch = null;
+    this.batchKinds = null;
     this.batchBytes = 0;
   }
 
   private dropBatch(): void {
-    if (this.batch !== null) {
-      this.batch.length = 0;
-      this.batchKinds!.length = 0;
-    }
+    this.batch = null;
+    this.batchKinds = null;
     this.batchBytes = 0;
   }
 

@@ -80,7 +80,7 @@ export function authenticate(session: Session, frame: Frame): Principal | Promis
 /** Make `principal` the session's identity: permissions are looked up afresh, expiry rescheduled. */
 export function adoptPrincipal(session: Session, principal: Principal): void {
   session.principal = principal;
-  session.permissionCache.clear();
+  session.forgetPermissions();
   const grace = session.context.authenticator?.expiryGraceMs ?? 0;
   session.tokenExpiresAt = principal.expiresAt === 0 ? 0 : principal.expiresAt + grace;
 }

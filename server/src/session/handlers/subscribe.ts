@@ -30,7 +30,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
     id = destination;
   }
   // An explicit SUBSCRIBE takes over from an automatic reply-to subscription on the same temp queue.
-  const automatic = session.autoSubscriptions.get(destination);
+  const automatic = session.autoSubscriptionTo(destination);
   if (automatic !== undefined) {
     session.autoSubscriptions.delete(destination);
     session.subscriptions.delete(automatic.id);
