@@ -1,4 +1,5 @@
 /** Queue endpoints: list, describe, browse, purge, delete, DLQ replay. */
+import { isUtf8 } from 'node:buffer';
 import type { Broker } from '../broker/broker.js';
 import { deadLetterQueueName } from '../broker/dead-letter.js';
 import type { QueueEntry } from '../broker/message.js';
@@ -56,7 +57,7 @@ export function entryView(entry: QueueEntry) {
   const message = entry.message;
   const body = message.body;
   const text = body.subarray(0, PREVIEW_CHARS * 4);
-  const utf8 = Buffer.isBuffer(text) && isUtf8Prefix(text);
+  const utf8 = isUtf8Prefix(text);
   return {
     messageId: message.id,
     seq: message.seq,
@@ -77,9 +78,10 @@ export function entryView(entry: QueueEntry) {
 
 /** UTF-8 text, allowing a multi-byte character cut off at the end of the preview slice. */
 function isUtf8Prefix(bytes: Buffer): boolean {
-  const decoded = bytes.toString('utf8');
-  const bad = decoded.indexOf('\uFFFD');
-  return bad < 0 || bad >= decoded.length - 1;
+  for (let cut = 0; cut <= 3 && cut < bytes.length; cut++) {
+    if (isUtf8(bytes.subarray(0, bytes.length - cut))) return true;
+  }
+  return bytes.length === 0;
 }
 
 const destinationOf = (params: Readonly<Record<string, string>>) => `/queue/${params.name}`;
