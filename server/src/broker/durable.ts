@@ -193,6 +193,7 @@ export class DurableSubscriptions {
     message: Message,
   ): {
     record: DurableSubscriptionRecord;
+    queue: Queue;
     live: Subscription | null;
     refusal: 'offline-non-persistent' | null;
   }[] {
@@ -202,6 +203,7 @@ export class DurableSubscriptions {
       if (refusal === 'other-topic') continue;
       out.push({
         record: durable.record,
+        queue: durable.queue,
         live: this.isLive(durable) ? durable.live : null,
         refusal,
       });
