@@ -2,7 +2,6 @@
 import { ANONYMOUS } from '../auth/index.js';
 import { explainRouting } from '../broker/explain.js';
 import { messageOptions } from '../broker/message-options.js';
-import { logAdminAction } from '../logger.js';
 import { createHeaders } from '../protocol/frame.js';
 import { requireAccess } from './access.js';
 import { badRequest, notFound } from './errors.js';
@@ -54,7 +53,6 @@ async function send(call: AdminCall) {
   const written = call.broker.publish(destination, headers, Buffer.from(text, 'utf8'), '', options);
   // Answer once a persistent message is committed, as a RECEIPT would.
   if (written !== null) await written;
-  logAdminAction(call.host.logger, { action: 'send', target: destination, user: call.user });
   return { messageId: headers['message-id'] ?? null };
 }
 
@@ -97,12 +95,19 @@ function explain(call: AdminCall) {
 
 export const actionRoutes: Route[] = [
   // Access is checked per destination inside (admin on it suffices).
-  { method: 'POST', path: '/send', access: 'monitor', handle: send },
+  {
+    method: 'POST',
+    path: '/send',
+    access: 'monitor',
+    action: { name: 'send', target: (call) => String(call.json().destination ?? '') },
+    handle: send,
+  },
   { method: 'POST', path: '/explain', access: 'monitor', handle: explain },
   {
     method: 'POST',
     path: '/shutdown',
     access: 'admin',
+    action: { name: 'shutdown', target: () => 'broker' },
     handle: (call) => {
       call.host.shutdown(call.user);
       return { stopping: true };

@@ -1,6 +1,5 @@
 /** Connection endpoints: list, describe, close. */
 
-import { logAdminAction } from '../logger.js';
 import { notFound } from './errors.js';
 import type { Route } from './router.js';
 
@@ -26,10 +25,10 @@ export const connectionRoutes: Route[] = [
     method: 'DELETE',
     path: '/connections/:id',
     access: 'admin',
+    action: { name: 'close-connection', target: (call) => call.params.id! },
     handle: (call) => {
       const id = call.params.id!;
       if (!call.host.closeConnection(id, call.user)) throw notFound('connection', id);
-      logAdminAction(call.host.logger, { action: 'close-connection', target: id, user: call.user });
       return { closed: true };
     },
   },

@@ -1,10 +1,10 @@
 /** Queue endpoints: list, describe, browse, purge, delete, DLQ replay. */
+import { isUtf8 } from 'node:buffer';
 import type { Broker } from '../broker/broker.js';
 import { deadLetterQueueName } from '../broker/dead-letter.js';
 import type { QueueEntry } from '../broker/message.js';
 import type { Queue } from '../broker/queue.js';
 import { replayDeadLetters } from '../broker/replay.js';
-import { logAdminAction } from '../logger.js';
 import { AdminError, notFound } from './errors.js';
 import { type AdminCall, intParam, type Route } from './router.js';
 
@@ -57,7 +57,7 @@ export function entryView(entry: QueueEntry) {
   const message = entry.message;
   const body = message.body;
   const text = body.subarray(0, PREVIEW_CHARS * 4);
-  const utf8 = Buffer.isBuffer(text) && isUtf8Prefix(text);
+  const utf8 = isUtf8Prefix(text);
   return {
     messageId: message.id,
     seq: message.seq,
@@ -78,16 +78,14 @@ export function entryView(entry: QueueEntry) {
 
 /** UTF-8 text, allowing a multi-byte character cut off at the end of the preview slice. */
 function isUtf8Prefix(bytes: Buffer): boolean {
-  const decoded = bytes.toString('utf8');
-  const bad = decoded.indexOf('\uFFFD');
-  return bad < 0 || bad >= decoded.length - 1;
-}
-
-function log(call: AdminCall, action: string, target: string, extra: Record<string, unknown> = {}) {
-  logAdminAction(call.host.logger, { ...extra, action, target, user: call.user });
+  for (let cut = 0; cut <= 3 && cut < bytes.length; cut++) {
+    if (isUtf8(bytes.subarray(0, bytes.length - cut))) return true;
+  }
+  return bytes.length === 0;
 }
 
 const destinationOf = (params: Readonly<Record<string, string>>) => `/queue/${params.name}`;
+const queueTarget = (call: AdminCall) => `/queue/${call.params.name}`;
 
 export const queueRoutes: Route[] = [
   {
@@ -129,18 +127,15 @@ export const queueRoutes: Route[] = [
     path: '/queues/:name/messages',
     access: 'admin',
     destinationOf,
-    handle: (call) => {
-      const queue = queueOf(call);
-      const purged = queue.purge();
-      log(call, 'purge', queue.destination, { purged });
-      return { purged };
-    },
+    action: { name: 'purge', target: queueTarget },
+    handle: (call) => ({ purged: queueOf(call).purge() }),
   },
   {
     method: 'DELETE',
     path: '/queues/:name',
     access: 'admin',
     destinationOf,
+    action: { name: 'delete-destination', target: queueTarget },
     handle: (call) => {
       const queue = queueOf(call);
       if (queue.consumerCount > 0) {
@@ -152,7 +147,6 @@ export const queueRoutes: Route[] = [
         );
       }
       const purged = call.broker.deleteQueue(queue.name);
-      log(call, 'delete', `/queue/${queue.name}`, { purged });
       return { deleted: true, purged };
     },
   },
@@ -161,10 +155,10 @@ export const queueRoutes: Route[] = [
     path: '/queues/:name/replay',
     access: 'admin',
     destinationOf,
+    action: { name: 'dlq-replay', target: queueTarget },
     handle: (call) => {
       const result = replayDeadLetters(call.broker, call.params.name!);
       if (result === null) throw notFound('queue', `/queue/${call.params.name}`);
-      log(call, 'replay', `/queue/${call.params.name}`, { ...result });
       return result;
     },
   },

@@ -1,7 +1,6 @@
 /** Subscription endpoints: live subscriptions, consumers of a destination, durable subscriptions. */
 import { resolveDestination } from '../broker/destination.js';
 import { matchesPattern } from '../broker/pattern.js';
-import { logAdminAction } from '../logger.js';
 import { AdminError, badRequest, notFound } from './errors.js';
 import type { Route } from './router.js';
 
@@ -57,6 +56,10 @@ export const subscriptionRoutes: Route[] = [
     method: 'DELETE',
     path: '/durable-subscriptions/:clientId/:name',
     access: 'admin',
+    action: {
+      name: 'drop-durable-subscription',
+      target: (call) => `${call.params.clientId}:${call.params.name}`,
+    },
     handle: async (call) => {
       const { clientId, name } = call.params as { clientId: string; name: string };
       const found = call.broker.durables
@@ -74,11 +77,6 @@ export const subscriptionRoutes: Route[] = [
         );
       }
       await call.broker.removeDurable(found.record.key, name);
-      logAdminAction(call.host.logger, {
-        action: 'drop-durable-subscription',
-        target: found.record.key,
-        user: call.user,
-      });
       return { deleted: true };
     },
   },

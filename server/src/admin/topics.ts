@@ -1,7 +1,6 @@
 /** Topic endpoints: list, describe, delete (history and counters). */
 import type { Broker } from '../broker/broker.js';
 import { matchesPattern } from '../broker/pattern.js';
-import { logAdminAction } from '../logger.js';
 import { notFound } from './errors.js';
 import { round } from './queues.js';
 import type { AdminCall, Route } from './router.js';
@@ -70,14 +69,9 @@ export const topicRoutes: Route[] = [
     path: '/topics/:name',
     access: 'admin',
     destinationOf: (params) => `/topic/${params.name}`,
+    action: { name: 'delete-destination', target: (call) => `/topic/${call.params.name}` },
     handle: (call) => {
-      const name = topicName(call);
-      call.broker.deleteTopic(name);
-      logAdminAction(call.host.logger, {
-        action: 'delete',
-        target: `/topic/${name}`,
-        user: call.user,
-      });
+      call.broker.deleteTopic(topicName(call));
       return { deleted: true };
     },
   },

@@ -197,6 +197,7 @@ export class DurableSubscriptions {
     message: Message,
   ): {
     record: DurableSubscriptionRecord;
+    queue: Queue;
     live: Subscription | null;
     refusal: 'offline-non-persistent' | null;
   }[] {
@@ -206,6 +207,7 @@ export class DurableSubscriptions {
       if (refusal === 'other-topic') continue;
       out.push({
         record: durable.record,
+        queue: durable.queue,
         live: this.isLive(durable) ? durable.live : null,
         refusal,
       });

@@ -180,12 +180,21 @@ function explainTopic(broker: Broker, name: string, message: Message, out: Expla
         reason: 'policy',
         detail: `durable subscription ${record.clientId}:${record.name} is offline and keeps persistent messages only (send with persistent:true)`,
       });
+    } else if (live !== null) {
+      // A connected durable subscriber takes its messages through its queue: the same dispatch decides.
+      explainQueue(
+        durable.queue,
+        message,
+        out,
+        'durable',
+        `durable subscription ${record.clientId}:${record.name}`,
+      );
     } else {
       out.matched.push({
         ...base,
         kind: 'durable',
-        selector: live?.selectorText ?? '',
-        via: `durable subscription ${record.clientId}:${record.name}`,
+        selector: '',
+        via: `durable subscription ${record.clientId}:${record.name} (offline: the message waits for it)`,
       });
     }
   }
@@ -196,6 +205,7 @@ function explainQueue(
   message: Message,
   out: Explanation,
   kind: 'queue' | 'durable',
+  via: string = queue.destination,
 ): void {
   const name = queue.destination;
   if (queue.refusing) {
@@ -217,7 +227,7 @@ function explainQueue(
       out.matched.push({
         ...identify(subscription),
         kind,
-        via: name,
+        via,
         next,
         ready: refusal === null,
       });

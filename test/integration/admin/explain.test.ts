@@ -92,6 +92,50 @@ describe('admin API: routing explain', () => {
     await second.expectNoMessage();
   });
 
+  it('explains durable subscriptions: a live one by its selector, an offline one by persistence', async () => {
+    const b = await startBroker();
+    const api = adminClient(b);
+    const topic = `/topic/${uniqueName('dur')}`;
+    const live = await b.connectTcp({ 'client-id': 'live-client' });
+    await live.subscribe(topic, 'l', { 'activemq.subscriptionName': 'on', selector: "kind = 'a'" });
+    const away = await b.connectTcp({ 'client-id': 'away-client' });
+    await away.subscribe(topic, 'a', { 'activemq.subscriptionName': 'off' });
+    await away.disconnect();
+    const plain = await api.post('/explain', { destination: topic, headers: { kind: 'b' } });
+    expect(plain.body.matched).toEqual([]);
+    expect(plain.body.rejected).toEqual([
+      expect.objectContaining({ subscriptionId: 'l', reason: 'selector' }),
+      expect.objectContaining({
+        reason: 'policy',
+        detail: expect.stringContaining(
+          'away-client:off is offline and keeps persistent messages only',
+        ),
+      }),
+    ]);
+    const persistent = await api.post('/explain', {
+      destination: topic,
+      headers: { kind: 'a', persistent: 'true' },
+    });
+    expect(persistent.body.rejected).toEqual([]);
+    expect(persistent.body.matched).toEqual([
+      expect.objectContaining({
+        subscriptionId: 'l',
+        kind: 'durable',
+        via: 'durable subscription live-client:on',
+      }),
+      expect.objectContaining({
+        kind: 'durable',
+        via: expect.stringContaining('away-client:off (offline'),
+      }),
+    ]);
+    // Routing agrees: the live subscriber gets the 'a' message and not the 'b' one.
+    const producer = await b.connectTcp();
+    await producer.publish(topic, 'b-msg', { kind: 'b' });
+    await producer.publish(topic, 'a-msg', { kind: 'a', persistent: 'true' });
+    expect((await live.message()).bodyText).toBe('a-msg');
+    await live.expectNoMessage();
+  });
+
   it('reports an ACL refusal for a sender without write, a full queue, and bad input', async () => {
     const file = await usersFile({ reader: ['pw-reader', ['readers']] });
     const b = await startBroker({
