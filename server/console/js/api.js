@@ -29,7 +29,9 @@ export function signOut() {
 
 /** Call the admin API; throws ApiError with the broker's own message. A 401 also fires 'unauthorized'. */
 export async function api(method, path, body) {
-  const headers = { accept: 'application/json' };
+  // X-Requested-With: the API then answers 401 without a Basic challenge, which
+  // would make the browser hold the request behind its own login prompt.
+  const headers = { accept: 'application/json', 'x-requested-with': 'stompede-console' };
   const auth = sessionStorage.getItem(KEY);
   if (auth !== null) headers.authorization = `Basic ${auth}`;
   if (body !== undefined) headers['content-type'] = 'application/json';

@@ -12,6 +12,8 @@ export function tracerView({ param: id, refreshSoon }) {
   let after = 0;
   let traceId = null;
   let active = false;
+  /** Whether the broker may hold a trace of this connection: after a 404, ask again only once one is started here. */
+  let mayHaveTrace = true;
   const info = h('div', { class: 'stats' });
   const state = h('span', { class: 'trace-state' });
   const start = h('button', { type: 'button', onclick: () => startTrace() }, 'Start trace');
@@ -48,6 +50,7 @@ export function tracerView({ param: id, refreshSoon }) {
       if (t.traceId !== traceId) after = 0;
       traceId = t.traceId;
       active = true;
+      mayHaveTrace = true;
       toast('Tracing started.');
       refreshSoon();
     } catch (err) {
@@ -110,10 +113,13 @@ export function tracerView({ param: id, refreshSoon }) {
         );
       }
       let trace = null;
-      try {
-        trace = await get(`${path}/trace?after=${after}`);
-      } catch (err) {
-        if (!(err instanceof ApiError) || err.status !== 404) throw err;
+      if (mayHaveTrace) {
+        try {
+          trace = await get(`${path}/trace?after=${after}`);
+        } catch (err) {
+          if (!(err instanceof ApiError) || err.status !== 404) throw err;
+          mayHaveTrace = false;
+        }
       }
       if (trace) {
         if (trace.traceId !== traceId) {
