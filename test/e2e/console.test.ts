@@ -22,6 +22,8 @@ const ARTIFACT_DIR = mkdtempSync(join(tmpdir(), 'stompede-console-e2e-'));
 interface RunningBroker {
   origin: string;
   producer: TcpStompClient;
+  /** Another TCP client (opened, not CONNECTed), destroyed at test end. */
+  client(label: string): Promise<TcpStompClient>;
 }
 
 async function startConsoleBroker(options: Record<string, unknown> = {}): Promise<RunningBroker> {
@@ -35,15 +37,18 @@ async function startConsoleBroker(options: Record<string, unknown> = {}): Promis
   });
   const { ws, tcp } = await broker.listen();
   onTestFinished(() => broker.close());
-  const producer = new TcpStompClient('127.0.0.1', tcp!.port, 'producer');
-  onTestFinished(() => producer.destroy());
-  await producer.opened;
-  return { origin: `http://127.0.0.1:${ws!.port}`, producer };
+  const client = async (label: string) => {
+    const c = new TcpStompClient('127.0.0.1', tcp!.port, label);
+    onTestFinished(() => c.destroy());
+    await c.opened;
+    return c;
+  };
+  return { origin: `http://127.0.0.1:${ws!.port}`, producer: await client('producer'), client };
 }
 
 async function shoot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACT_DIR, `${name}.png`);
-  await page.screenshot({ path });
+  await page.screenshot({ path, fullPage: true });
   if (process.env.STOMPEDE_UPDATE_DOCS === '1') {
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
     copyFileSync(path, join(ROOT, 'docs', `${name}.png`));
@@ -176,16 +181,21 @@ describe.skipIf(skipReason !== null)('web console (headless Chromium)', () => {
   });
 
   it('overview: live rate chart and counters while traffic flows (the docs screenshot)', async () => {
-    const { origin, producer } = await startConsoleBroker();
+    const { origin, producer, client } = await startConsoleBroker();
     await producer.connect({ login: 'shop' });
-    const orders = '/queue/orders.eu';
+    const queues = ['/queue/orders.eu', '/queue/orders.us', '/queue/payments', '/queue/emails'];
+    const watcher = await client('dashboard');
+    await watcher.connect({ login: 'dashboard' });
+    await watcher.subscribe('/topic/prices.eu', 'prices');
     const { page, errors } = await openPage();
     await page.goto(`${origin}/admin/#/overview`);
     await page.locator('.stat', { hasText: 'Published' }).waitFor({ timeout: 15_000 });
     const started = Date.now();
     let sent = 0;
     while (Date.now() - started < 6000) {
-      await producer.publish(sent % 3 === 0 ? orders : '/topic/prices.eu', `tick ${sent}`);
+      const to =
+        sent % 2 === 0 ? '/topic/prices.eu' : queues[(sent >> 1) % (1 + ((sent >> 4) % 4))]!;
+      await producer.publish(to, `tick ${sent}`);
       sent++;
       if (sent % 20 === 0) await new Promise((r) => setTimeout(r, 100));
     }

@@ -13,17 +13,20 @@ export function overviewView() {
     ],
   });
   const details = h('div', { class: 'card details' });
+  const deepest = h('div', { class: 'card' });
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'overview-title' },
     h('h1', { id: 'overview-title' }, 'Overview'),
     stats,
     h('div', { class: 'grid-2' }, messages.el, details),
+    deepest,
   );
   return {
     el,
     async refresh() {
-      const o = await get('/overview');
+      const [o, queues] = await Promise.all([get('/overview'), get('/queues')]);
+      deepest.replaceChildren(h('h2', {}, 'Deepest queues'), depthBars(queues));
       const m = o.messages ?? {};
       stats.replaceChildren(
         stat('Connections', num(o.connections?.total), transports(o.connections?.byTransport)),
@@ -52,6 +55,31 @@ export function overviewView() {
       );
     },
   };
+}
+
+/** The queues holding the most messages, as bars against the deepest. */
+function depthBars(queues) {
+  const top = [...queues].sort((a, b) => b.depth - a.depth).slice(0, 6);
+  if (top.length === 0) return h('p', { class: 'muted' }, 'No queues yet.');
+  const max = Math.max(1, top[0].depth);
+  return h(
+    'ul',
+    { class: 'bars' },
+    top.map((q) =>
+      h(
+        'li',
+        {},
+        h('a', { href: `#/queues/${encodeURIComponent(q.name)}` }, q.destination),
+        h('span', { class: 'bar' }, h('i', { style: `width: ${(100 * q.depth) / max}%` })),
+        h('span', { class: 'num' }, num(q.depth)),
+        h(
+          'span',
+          { class: 'muted' },
+          `${num(q.consumers)} consumer${q.consumers === 1 ? '' : 's'}`,
+        ),
+      ),
+    ),
+  );
 }
 
 function row(label, value) {
