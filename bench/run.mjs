@@ -10,12 +10,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scenarioCluster } from './cluster.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { LISTENING_TAG } from './lib/server-child.mjs';
 import { parseTarget } from './lib/target.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SCENARIOS = ['fanout', 'latency', 'queue', 'idle', 'startup'];
+const SCENARIOS = ['fanout', 'latency', 'queue', 'idle', 'startup', 'cluster'];
 const hrNs = () => Number(process.hrtime.bigint());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.log('#', ...a);
@@ -212,6 +213,20 @@ function rpcFor(child) {
 }
 
 /**
+ * BENCH_CPU_PROF=DIR: run the broker under test with `node --cpu-prof`, one
+ * .cpuprofile per broker process in DIR (written when it exits normally, i.e.
+ * after the orchestrator's `close`). Relays and generators are not profiled.
+ * BENCH_BROKER_NODE_ARGS='--flag …': extra node flags for the broker process
+ * only (e.g. to try V8 heap settings).
+ */
+function profileArgs(script) {
+  if (script !== 'broker-process.mjs') return [];
+  const extra = process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? [...extra, '--cpu-prof', '--cpu-prof-dir', dir] : extra;
+}
+
+/**
  * Fork a server process (broker or relay) and wait for its BENCH-LISTENING
  * line. Resolves { info, rpc, close, spawnToListenMs } or { error: info }.
  */
@@ -224,7 +239,7 @@ function startServer(script, args = [], { timeoutMs = 15_000 } = {}) {
     const t0 = hrNs();
     const child = track(
       fork(join(HERE, script), args, {
-        ...pinned(SERVER_CPUS, ['--expose-gc']),
+        ...pinned(SERVER_CPUS, ['--expose-gc', ...profileArgs(script)]),
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       }),
     );
@@ -575,7 +590,9 @@ async function runLoad({
       0,
     );
     let serverCpuPct = Number.NaN;
+    let serverCpuUs = Number.NaN;
     if (s0 && serverEnd && Number.isFinite(s0.cpuUs)) {
+      serverCpuUs = serverEnd.cpuUs - s0.cpuUs;
       serverCpuPct =
         (100 * ((serverEnd.cpuUs - s0.cpuUs) / 1000)) / ((serverEnd.hrNs - s0.hrNs) / 1e6);
       const windowSecs = (serverEnd.hrNs - s0.hrNs) / 1e9;
@@ -622,6 +639,9 @@ async function runLoad({
       generatorCpuPct: genCpu.reduce((a, b) => a + b, 0),
       generatorCpuPerWorker: genCpu,
       serverCpuPct,
+      // Server CPU time per delivery over the measured window (µs): far less
+      // sensitive to other jobs on the machine than the wall-clock rate.
+      serverUsPerDelivery: measured > 0 ? serverCpuUs / measured : Number.NaN,
       storeStats: serverEnd?.storeStats ?? null,
       serverRssEnd: serverEnd?.mem?.rss,
       hist,
@@ -786,7 +806,7 @@ async function scenarioFanout() {
     : Q
       ? [1, 100]
       : [1, 100, 1000];
-  const reps = Q ? 1 : 3;
+  const reps = Number(process.env.BENCH_REPS) || (Q ? 1 : 3);
   for (const n of ns) {
     const workers = n >= 1000 ? opts.workers : 1;
     const onServer = async (start) => {
@@ -839,6 +859,7 @@ async function scenarioFanout() {
         target: n === 1000 ? '≥ 0.60 of relay' : '',
         peers: n === 1000 ? PEERS.fanout1000 : '',
         serverCpu: r.serverCpuPct,
+        usPerMsg: r.serverUsPerDelivery,
         genCpu: r.generatorCpuPct,
         other: r.otherCpuPct,
         delivered: r.deliveredRatio,
@@ -860,6 +881,8 @@ async function scenarioFanout() {
             : {}),
           deliveredRatio: round(r.deliveredRatio, 4),
           brokerCpuPct: round(r.serverCpuPct),
+          brokerUsPerDelivery: round(r.serverUsPerDelivery, 3),
+          baselineUsPerDelivery: round(base.serverUsPerDelivery, 3),
           brokerSysCpuPct: round(r.serverSysPct),
           generatorCpuPct: round(r.generatorCpuPct),
           otherCpuPct: round(r.otherCpuPct),
@@ -885,7 +908,7 @@ function logRun(what, r) {
       : '';
   log(
     `  ${what}: ${fmtInt(r.rate)}/s over ${r.seconds?.toFixed(2)} s (${fmtInt(r.measured)} measured, delivered ${fmtInt(r.delivered)}/${fmtInt(r.expected)}` +
-      `${r.timedOut ? ', time cap hit' : ''}${r.warmComplete === false ? ', warm-up incomplete' : ''}); server CPU ${fmtPct(r.serverCpuPct)} (sys ${fmtPct(r.serverSysPct)}), ` +
+      `${r.timedOut ? ', time cap hit' : ''}${r.warmComplete === false ? ', warm-up incomplete' : ''}); server CPU ${fmtPct(r.serverCpuPct)} (sys ${fmtPct(r.serverSysPct)}, ${fmt2(r.serverUsPerDelivery)} µs/delivery), ` +
       `generator CPU ${fmtPct(r.generatorCpuPct)} (sys ${fmtPct(r.generatorSysPct)}) [${r.generatorCpuPerWorker?.map((v) => fmtPct(v)).join(' ')}], ` +
       `other ${fmtPct(r.otherCpuPct)}${extra}` +
       `${r.errors ? `; ERRORS ${r.errors}: ${r.errorText}` : ''}${r.unexpectedCloses ? `; closes ${r.unexpectedCloses}` : ''}`,
@@ -966,6 +989,7 @@ async function scenarioLatency() {
       target: name === 'p99' ? '≤ 20 ms' : '',
       peers: name === 'p99' ? PEERS.latency : '',
       serverCpu: r.serverCpuPct,
+      usPerMsg: r.serverUsPerDelivery,
       genCpu: r.generatorCpuPct,
       other: r.otherCpuPct,
       delivered: r.deliveredRatio,
@@ -1031,7 +1055,7 @@ async function measureQueue(server, target, { persistent = false, relay = false 
 }
 
 async function scenarioQueue() {
-  const reps = Q ? 1 : 3;
+  const reps = Number(process.env.BENCH_REPS) || (Q ? 1 : 3);
   log(`queue 4→1→4 client-individual: bare TCP relay ×${reps} …`);
   const base = await repeated(reps, 'TCP relay', async () => {
     const relay = await relayServer('baseline-tcp-relay.mjs');
@@ -1097,6 +1121,7 @@ async function scenarioQueue() {
       target: persistent ? '≥ 50,000' : '≥ 80,000',
       peers: persistent ? PEERS.queueP : PEERS.queueNp,
       serverCpu: r.serverCpuPct,
+      usPerMsg: r.serverUsPerDelivery,
       genCpu: r.generatorCpuPct,
       other: r.otherCpuPct,
       delivered: r.deliveredRatio,
@@ -1117,6 +1142,7 @@ async function scenarioQueue() {
         deliveredRatio: round(r.deliveredRatio, 4),
         brokerCpuPct: round(r.serverCpuPct),
         brokerSysCpuPct: round(r.serverSysPct),
+        brokerUsPerMsg: round(r.serverUsPerDelivery, 3),
         generatorCpuPct: round(r.generatorCpuPct),
         otherCpuPct: round(r.otherCpuPct),
         storeStats: r.storeStats ?? null,
@@ -1333,6 +1359,7 @@ function printTable() {
     ['target', 'target'],
     ['peers', 'peers'],
     ['serverCpu', 'srv CPU'],
+    ['usPerMsg', 'srv µs/msg'],
     ['genCpu', 'gen CPU'],
     ['other', 'other CPU'],
     ['delivered', 'delivered'],
@@ -1341,6 +1368,7 @@ function printTable() {
     const v = row[key];
     if (key === 'serverCpu' || key === 'genCpu' || key === 'other') return fmtPct(v);
     if (key === 'delivered') return Number.isFinite(v) ? v.toFixed(4) : '';
+    if (key === 'usPerMsg') return Number.isFinite(v) ? v.toFixed(2) : '';
     return v === undefined || v === null ? '' : String(v);
   };
   const widths = cols.map(([k, h]) => Math.max(h.length, ...rows.map((r) => cell(r, k).length)));
@@ -1374,6 +1402,7 @@ const HARD = {
   queue: Q ? 30_000 : 80_000,
   idle: Q ? 40_000 : 180_000,
   startup: 30_000,
+  cluster: Q ? 60_000 : 120_000,
 };
 const FUNCS = {
   fanout: scenarioFanout,
@@ -1381,6 +1410,11 @@ const FUNCS = {
   queue: scenarioQueue,
   idle: scenarioIdle,
   startup: scenarioStartup,
+  // bench/cluster.mjs: cross-node fan-out through Redis next to one node, same run.
+  cluster: () =>
+    T
+      ? Promise.resolve(log('cluster: skipped for --target (it starts its own nodes and Redis)'))
+      : scenarioCluster({ quick: Q, log, addRow, startServer, round }),
 };
 
 const started = Date.now();

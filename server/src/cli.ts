@@ -3,8 +3,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuthSetupError } from './auth/errors.js';
 import { isLoopbackHost } from './auth/loopback.js';
 import { registerAdminCommands } from './cli/admin/index.js';
+import { registerConfig } from './cli/config-check.js';
 import { CliError, registerClientCommands } from './cli/index.js';
 import { registerUser } from './cli/user.js';
+import { ClusterError } from './cluster/errors.js';
 import {
   type BrokerConfig,
   ConfigError,
@@ -32,6 +34,8 @@ interface ServeFlags {
   tlsCa?: string;
   tlsPort?: number | 'off';
   wssPort?: number | 'off';
+  cluster?: string;
+  clusterNodeId?: string;
 }
 
 /** A port number, or 'off' to disable that listener (commander drops a parser's null, so 'off' stays a string here). */
@@ -66,6 +70,7 @@ function configFor(flags: ServeFlags): DeepPartial<BrokerConfig> {
       usersFile: flags.usersFile,
       allowAnonymous: flags.allowAnonymous === true ? true : undefined,
     },
+    cluster: { url: flags.cluster, nodeId: flags.clusterNodeId },
     tls: {
       certFile: flags.tlsCert,
       keyFile: flags.tlsKey,
@@ -124,6 +129,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     const base = `${addresses.wss.host}:${addresses.wss.port}`;
     lines.push(`  STOMP over secure WebSocket: wss://${base}${broker.config.wsPaths[0]}`);
   }
+  const cluster = await broker.clusterStatus();
+  if (cluster.enabled) lines.push(`  cluster node ${cluster.nodeId} through ${cluster.redis?.url}`);
   lines.push('Press Ctrl+C to stop.');
   process.stderr.write(`${lines.join('\n')}\n`);
   let stopping = false;
@@ -181,7 +188,10 @@ program
       'lmdb',
     ]),
   )
-  .option('--config <file>', 'JSON config file (STOMPEDE_CONFIG)')
+  .option(
+    '--config <file>',
+    'YAML or JSON config file (STOMPEDE_CONFIG; see docs/configuration.md)',
+  )
   .addOption(
     new Option('--log-level <level>', 'log level (STOMPEDE_LOG_LEVEL; default info)').choices([
       'fatal',
@@ -221,16 +231,29 @@ program
     'HTTPS + secure WebSocket port, or "off" (STOMPEDE_WSS_PORT; default off)',
     portArg,
   )
+  .option(
+    '--cluster <url>',
+    'join a cluster through Redis: redis://[user:password@]HOST:PORT[/DB] (STOMPEDE_CLUSTER_URL; cluster.url)',
+  )
+  .option(
+    '--cluster-node-id <id>',
+    "this node's id in the cluster (STOMPEDE_CLUSTER_NODE_ID; default hostname:tcp-port)",
+  )
   .action(serve);
 
 registerClientCommands(program);
 registerUser(program);
+registerConfig(program);
 registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
     process.stderr.write(`stompede: ${err.message}\n`);
     process.exit(err.exitCode);
+  }
+  if (err instanceof ClusterError) {
+    process.stderr.write(`stompede: ${err.message}\n${err.detail}\n`);
+    process.exit(2);
   }
   if (err instanceof ConfigError) {
     process.stderr.write(`stompede: ${err.message}\n`);

@@ -1,12 +1,17 @@
 /**
- * Where settings come from besides code: a JSON file and STOMPEDE_*
+ * Where settings come from besides code: a YAML or JSON file and STOMPEDE_*
  * environment variables, layered so that later sources win.
  */
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { BrokerConfig, DeepPartial } from './config.js';
 import { ConfigError, isPlainObject } from './config-validate.js';
 
-/** Read a JSON config file. Errors name the path and what to fix. */
+/**
+ * Read a config file: JSON when its name ends in `.json`, YAML otherwise
+ * (`.yaml`, `.yml`; YAML also reads JSON). Errors name the file, and the
+ * line and column for syntax errors.
+ */
 export function readConfigFile(path: string): DeepPartial<BrokerConfig> {
   let text: string;
   try {
@@ -14,13 +19,20 @@ export function readConfigFile(path: string): DeepPartial<BrokerConfig> {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
+  const json = path.toLowerCase().endsWith('.json');
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (!isPlainObject(parsed)) throw new Error('the top level must be an object');
-    return parsed as DeepPartial<BrokerConfig>;
+    // Duplicate keys are errors (yaml's default), like unknown ones: a second value silently winning hides mistakes.
+    parsed = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    const why = err instanceof YAMLParseError ? err.message.split('\n')[0] : (err as Error).message;
+    throw new ConfigError(`config file ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${why}`);
   }
+  // An empty YAML file is an empty config.
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlainObject(parsed))
+    throw new ConfigError(`config file ${path}: the top level must be a mapping of keys`);
+  return parsed as DeepPartial<BrokerConfig>;
 }
 
 /** Settings from STOMPEDE_* environment variables (the flat keys, and STOMPEDE_CONFIG for the file). */
@@ -59,6 +71,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<BrokerConfig>
   if (env.STOMPEDE_USERS_FILE) auth.usersFile = env.STOMPEDE_USERS_FILE;
   if (env.STOMPEDE_JWT_SECRET) auth.jwt = { secret: env.STOMPEDE_JWT_SECRET };
   if (Object.keys(auth).length > 0) out.auth = auth;
+  const cluster: NonNullable<DeepPartial<BrokerConfig>['cluster']> = {};
+  if (env.STOMPEDE_CLUSTER_URL) cluster.url = env.STOMPEDE_CLUSTER_URL;
+  if (env.STOMPEDE_CLUSTER_NODE_ID) cluster.nodeId = env.STOMPEDE_CLUSTER_NODE_ID;
+  if (Object.keys(cluster).length > 0) out.cluster = cluster;
   return out;
 }
 

@@ -3,11 +3,15 @@
  * naming the key and what it takes. Split from config.ts, which keeps the
  * schema and defaults.
  */
+import { isDistinguishedName } from './auth/certificates.js';
 import { JWT_ALGORITHMS } from './auth/types.js';
+import { isValidUserName } from './auth/users.js';
+import { parseRedisUrl } from './cluster/redis-url.js';
 import type {
   AuthConfig,
   AuthPermission,
   BrokerConfig,
+  ClusterConfig,
   DestinationPolicy,
   OriginsConfig,
   TlsConfig,
@@ -20,6 +24,49 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * `unknown config key 'limits.maxFrameSise' (did you mean 'maxFrameSize'?)`:
+ * the suggestion is the known key nearest in spelling, when it is near enough
+ * to be a typo (edit distance at most a third of its length, and 3).
+ */
+export function unknownKeyError(keyPath: string, known: readonly string[]): ConfigError {
+  const dot = keyPath.lastIndexOf('.');
+  const near = nearestKey(keyPath.slice(dot + 1), known);
+  const hint =
+    near === null
+      ? `known keys here: ${known.join(', ')}`
+      : `did you mean '${keyPath.slice(0, dot + 1)}${near}'?`;
+  return new ConfigError(`unknown config key '${keyPath}' (${hint})`);
+}
+
+function nearestKey(key: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.min(3, Math.max(1, Math.floor(key.length / 3)));
+  for (const candidate of known) {
+    if (candidate.toLowerCase() === key.toLowerCase()) return candidate;
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance <= bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (config keys are short; two rows suffice). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -109,6 +156,11 @@ export function validate(config: BrokerConfig): void {
   validateTls(config.tls);
   validateOrigins(config.origins);
   validateAuth(config.auth);
+  validateCluster(config.cluster);
+  if (config.auth.clientCertificates.enabled && !config.tls.requestClientCert)
+    throw new ConfigError(
+      'auth.clientCertificates.enabled needs tls.requestClientCert (and tls.caFile): without it no client presents a certificate',
+    );
   validateAdmin(config);
 }
 
@@ -133,6 +185,40 @@ function validateAdmin(config: BrokerConfig): void {
 
 function requireBoolean(key: string, value: unknown): void {
   if (typeof value !== 'boolean') throw new ConfigError(`${key} must be true or false`);
+}
+
+function validateCluster(cluster: ClusterConfig): void {
+  if (cluster.url !== null) {
+    requireString('cluster.url', cluster.url);
+    // Throws a ConfigError-worthy message naming what is wrong with the URL (password masked).
+    try {
+      parseRedisUrl(cluster.url);
+    } catch (err) {
+      throw new ConfigError(`cluster.url: ${(err as Error).message}`);
+    }
+  }
+  if (cluster.nodeId !== null) {
+    requireString('cluster.nodeId', cluster.nodeId);
+    if (!/^[\w.:@-]{1,100}$/.test(cluster.nodeId)) {
+      throw new ConfigError(
+        `cluster.nodeId must be 1-100 letters, digits or . _ - : @ (got ${cluster.nodeId.slice(0, 120)})`,
+      );
+    }
+  }
+  if (typeof cluster.keyPrefix !== 'string')
+    throw new ConfigError('cluster.keyPrefix must be a string');
+  requireInt('cluster.heartbeatMs', cluster.heartbeatMs, 50);
+  requireInt('cluster.nodeTtlMs', cluster.nodeTtlMs, 100);
+  if (cluster.nodeTtlMs <= cluster.heartbeatMs) {
+    throw new ConfigError(
+      `cluster.nodeTtlMs (${cluster.nodeTtlMs}) must be greater than cluster.heartbeatMs (${cluster.heartbeatMs}), ` +
+        'or a live node would look dead between two heartbeats',
+    );
+  }
+  requireInt('cluster.claimIdleMs', cluster.claimIdleMs, 0);
+  requireInt('cluster.readBatch', cluster.readBatch, 1);
+  requireInt('cluster.pollMs', cluster.pollMs, 10);
+  requireInt('cluster.connectTimeoutMs', cluster.connectTimeoutMs, 100);
 }
 
 const AUTH_PERMISSIONS = ['read', 'write', 'admin'];
@@ -203,12 +289,43 @@ function validateAuth(auth: AuthConfig): void {
   requireInt('auth.throttle.maxMs', auth.throttle.maxMs, 0);
   requireInt('auth.throttle.halfLifeMs', auth.throttle.halfLifeMs, 1);
   requireInt('auth.throttle.maxAddresses', auth.throttle.maxAddresses, 1);
+  validateClientCertificates(auth);
   const logins = auth.usersFile !== null || jwt.secret !== null || jwt.jwksFile !== null;
   if (auth.allowAnonymous === false && !logins) {
     throw new ConfigError(
       'auth.allowAnonymous is false, but no auth.usersFile or auth.jwt is configured: nobody could connect',
     );
   }
+}
+
+function validateClientCertificates(auth: AuthConfig): void {
+  const certs = auth.clientCertificates;
+  if (typeof certs.enabled !== 'boolean')
+    throw new ConfigError('auth.clientCertificates.enabled must be true or false');
+  requireOneOf('auth.clientCertificates.userFrom', certs.userFrom, ['cn', 'dn']);
+  if (!isPlainObject(certs.dnUsers))
+    throw new ConfigError(
+      'auth.clientCertificates.dnUsers must map subject DNs to user names, e.g. { "CN=alice,O=Acme": "alice" }',
+    );
+  for (const [dn, user] of Object.entries(certs.dnUsers)) {
+    if (!isDistinguishedName(dn))
+      throw new ConfigError(
+        `auth.clientCertificates.dnUsers: ${JSON.stringify(dn)} is not a DN such as "CN=alice,O=Acme"`,
+      );
+    if (typeof user !== 'string' || !isValidUserName(user))
+      throw new ConfigError(
+        `auth.clientCertificates.dnUsers[${JSON.stringify(dn)}] must be a user name (got ${JSON.stringify(user)})`,
+      );
+  }
+  if (!certs.enabled) return;
+  if (auth.usersFile === null)
+    throw new ConfigError(
+      'auth.clientCertificates.enabled needs auth.usersFile: certificates name users of the users file, whose groups apply',
+    );
+  if (certs.userFrom === 'dn' && Object.keys(certs.dnUsers).length === 0)
+    throw new ConfigError(
+      "auth.clientCertificates.userFrom is 'dn' but auth.clientCertificates.dnUsers is empty: map each DN to a user",
+    );
 }
 
 function requireNames(key: string, value: unknown, allowed: readonly string[]): void {
@@ -340,19 +457,31 @@ function requirePort(key: string, value: unknown): void {
   if (value === null) return;
   if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) {
     throw new ConfigError(
-      `${key} must be a port number 0-65535, or null to disable it (got ${String(value)})`,
+      `${key} must be a port number 0-65535, or null to disable it (got ${shown(value)})`,
     );
   }
 }
 
 function requireInt(key: string, value: unknown, min: number): void {
   if (!Number.isInteger(value) || (value as number) < min) {
-    throw new ConfigError(`${key} must be an integer >= ${min} (got ${String(value)})`);
+    throw new ConfigError(`${key} must be an integer >= ${min} (got ${shown(value)})`);
   }
 }
 
 function requireOneOf(key: string, value: unknown, allowed: string[]): void {
   if (typeof value !== 'string' || !allowed.includes(value)) {
-    throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got ${String(value)})`);
+    throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got ${shown(value)})`);
+  }
+}
+
+/** A bad value as the user wrote it: strings quoted, so `"abc"` and `abc` read differently from `5`. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
   }
 }

@@ -5,7 +5,7 @@ import type {
   Permission,
   ThrottleOptions,
 } from './auth/types.js';
-import { ConfigError, isPlainObject, validate } from './config-validate.js';
+import { ConfigError, isPlainObject, unknownKeyError, validate } from './config-validate.js';
 
 /** Every setting of the broker, with its default. One place: docs and validation follow from it. */
 export interface BrokerConfig {
@@ -23,11 +23,15 @@ export interface BrokerConfig {
   dataDir: string;
   /** Message store: `lmdb` (embedded, durable; the default) or `memory` (nothing survives a restart). */
   store: 'memory' | 'lmdb';
+  /** Least severe log level written (pino levels); `silent` writes nothing. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Directory of static files served at `/` on the WebSocket port; `null` serves a built-in page. */
   demoDir: string | null;
+  /** Heart-beats both ways (STOMP 1.1+): what the broker offers and expects, and how patient it is. */
   heartbeat: HeartbeatConfig;
+  /** Limits on what one client may send or hold; each breach is an ERROR and a `stompede_limit_breaches_total` count. */
   limits: LimitsConfig;
+  /** Queue defaults. */
   queues: QueueConfig;
   /** Policy for every destination unless a rule in `destinations` says otherwise. */
   destinationDefaults: DestinationPolicy;
@@ -43,9 +47,19 @@ export interface BrokerConfig {
    * consumer prefix stands for one consumer-group segment
    * (`/queue/Consumer.A.VirtualTopic.Orders`). An empty topicPrefix turns it off.
    */
-  virtualTopics: { topicPrefix: string; consumerQueuePrefix: string };
+  virtualTopics: {
+    /** Topic names starting with this are virtual topics, e.g. `VirtualTopic.`; '' turns them off. */
+    topicPrefix: string;
+    /** Queue name prefix of their consumer queues; `*` stands for the consumer group, e.g. `Consumer.*.`. */
+    consumerQueuePrefix: string;
+  };
   /** RabbitMQ exchanges declared up front (`/exchange/NAME/KEY`); others are declared on first use. */
-  exchanges: { name: string; type: string }[];
+  exchanges: {
+    /** Exchange name, as in `/exchange/NAME/KEY`. */
+    name: string;
+    /** `direct`, `fanout`, `topic` or `headers`. */
+    type: string;
+  }[];
   /** Type of an exchange declared on first use without an `x-exchange-type` header. */
   defaultExchangeType: string;
   /**
@@ -61,7 +75,14 @@ export interface BrokerConfig {
    * unacked messages, missed messages). While it is away its messages are
    * held up to these bounds; past them, or past the window, it is released.
    */
-  resume: { windowMs: number; maxBufferedMessages: number; maxBufferedBytes: number };
+  resume: {
+    /** How long a dropped session waits for its client, ms; 0 turns resumption off. */
+    windowMs: number;
+    /** Most messages held for a dropped session; past it the session is released. */
+    maxBufferedMessages: number;
+    /** Most message bytes held for a dropped session; past it the session is released. */
+    maxBufferedBytes: number;
+  };
   /** What happens to a topic subscriber whose connection stops reading (its outbound buffer grows). */
   slowConsumers: SlowConsumersConfig;
   /**
@@ -89,6 +110,8 @@ export interface BrokerConfig {
   admin: AdminConfig;
   /** Prometheus metrics on wsPort. */
   metrics: MetricsConfig;
+  /** Several nodes sharing destinations through Redis (README, "Cluster"). Off while `url` is null. */
+  cluster: ClusterConfig;
 }
 
 export interface AdminConfig {
@@ -113,11 +136,44 @@ export interface MetricsConfig {
   topDestinations: number;
 }
 
+/** The admin frame tracer: bounded so that watching a connection cannot slow the broker. */
 export interface FrameTraceConfig {
+  /** Frames one trace keeps (a ring: the oldest go first, counted as dropped). */
   maxFrames: number;
+  /** A trace stops by itself this long after it started, ms. */
   maxDurationMs: number;
+  /** Body bytes kept per traced frame (the preview); the size is always recorded. */
   bodyPreviewBytes: number;
+  /** Traces kept at once across the broker (running or stopped; stopped ones make room first); one more is refused with 409. */
   maxTraces: number;
+}
+
+export interface ClusterConfig {
+  /**
+   * `redis://[user:password@]HOST:PORT[/DB]` (or `rediss://` for TLS) of the
+   * Redis every node of the cluster shares; null = a single node, no Redis.
+   */
+  url: string | null;
+  /**
+   * This node's name in the cluster, unique among live nodes (a second node
+   * with the same id refuses to start). null = `<hostname>:<tcpPort>` when
+   * tcpPort is fixed, else `<hostname>-<random>`.
+   */
+  nodeId: string | null;
+  /** Prefix of every Redis key and channel, so several clusters can share one Redis. */
+  keyPrefix: string;
+  /** How often a node refreshes its registration (and checks for dead nodes' messages), ms. */
+  heartbeatMs: number;
+  /** A node that has not refreshed its registration for this long is dead, ms. Must exceed heartbeatMs. */
+  nodeTtlMs: number;
+  /** A dead node's unacked queue message is claimed by a live node once it has been idle this long, ms. */
+  claimIdleMs: number;
+  /** Most queue messages one node reads from Redis (or claims) in one go. */
+  readBatch: number;
+  /** How often a node with queue consumers polls Redis besides being notified (a missed notification costs this much), ms. */
+  pollMs: number;
+  /** Start-up: give up connecting to Redis after this long, ms. */
+  connectTimeoutMs: number;
 }
 
 export interface TlsConfig {
@@ -220,7 +276,10 @@ export interface DestinationPolicy {
   overflow: 'refuse' | 'drop-oldest';
 }
 
-export type DestinationRule = { match: string } & Partial<DestinationPolicy>;
+export type DestinationRule = {
+  /** Destination pattern the rule applies to, e.g. `/topic/logs.>` (ActiveMQ wildcards). */
+  match: string;
+} & Partial<DestinationPolicy>;
 
 export interface HeartbeatConfig {
   /** Smallest interval at which the broker offers to send heart-beats (ms); 0 = never. */
@@ -368,9 +427,21 @@ export const DEFAULT_CONFIG: BrokerConfig = {
       permissionsClaim: '',
     },
     throttle: { baseMs: 500, maxMs: 5000, halfLifeMs: 60_000, maxAddresses: 10_000 },
+    clientCertificates: { enabled: false, userFrom: 'cn', dnUsers: {} },
   },
   admin: { enabled: true, maxBodyBytes: 1024 * 1024, monitorGroup: 'monitor' },
   metrics: { enabled: true, path: '/metrics', topDestinations: 50 },
+  cluster: {
+    url: null,
+    nodeId: null,
+    keyPrefix: 'stompede:',
+    heartbeatMs: 1000,
+    nodeTtlMs: 5000,
+    claimIdleMs: 10_000,
+    readBatch: 100,
+    pollMs: 1000,
+    connectTimeoutMs: 5000,
+  },
 };
 
 export { configFromEnv, layerConfigs, readConfigFile } from './config-sources.js';
@@ -384,15 +455,18 @@ export function resolveConfig(overrides: DeepPartial<BrokerConfig> = {}): Broker
   return merged;
 }
 
+/** Keys whose value is a map with names of the user's choosing: taken whole, not merged key by key. */
+export const MAP_KEYS: ReadonlySet<string> = new Set(['auth.clientCertificates.dnUsers']);
+
 function mergeInto(target: Record<string, unknown>, source: unknown, path: string): unknown {
   if (source === undefined) return target;
   if (!isPlainObject(source)) throw new ConfigError(`${path || 'config'} must be an object`);
   for (const [key, value] of Object.entries(source)) {
     const keyPath = path ? `${path}.${key}` : key;
-    if (!(key in target)) throw new ConfigError(`unknown config key '${keyPath}'`);
+    if (!(key in target)) throw unknownKeyError(keyPath, Object.keys(target));
     if (value === undefined) continue;
     const current = target[key];
-    if (isPlainObject(current)) {
+    if (isPlainObject(current) && !MAP_KEYS.has(keyPath)) {
       target[key] = mergeInto(current as Record<string, unknown>, value, keyPath);
     } else {
       target[key] = value;

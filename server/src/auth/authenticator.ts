@@ -6,6 +6,7 @@
  * per remote address by the LoginThrottle.
  */
 import { randomBytes } from 'node:crypto';
+import { type CertificateIdentity, CertificateMapper } from './certificates.js';
 import { AuthenticationFailed } from './errors.js';
 import { JwtVerifier, looksLikeJwt } from './jwt.js';
 import { DEFAULT_SCRYPT, type ParsedHash, verifyPasscode } from './passcode.js';
@@ -25,6 +26,8 @@ export interface Credentials {
   passcode: string | undefined;
   /** Peer address, for throttling failures ('' when unknown). */
   remoteAddress: string;
+  /** The client certificate the TLS layer verified (mutual TLS), if any. */
+  certificate?: CertificateIdentity | null;
 }
 
 export interface AuthenticatorHooks {
@@ -40,6 +43,8 @@ export class Authenticator {
   private readonly users: ReloadingFile<Map<string, UserRecord>> | null;
   private readonly throttle: LoginThrottle;
   private readonly hooks: AuthenticatorHooks;
+  /** Maps verified client certificates to users; null when auth.clientCertificates is off. */
+  private readonly certificates: CertificateMapper | null;
   /** Compared against when the user does not exist, so that costs the same scrypt work. */
   private readonly decoy: ParsedHash = {
     params: DEFAULT_SCRYPT,
@@ -53,6 +58,9 @@ export class Authenticator {
     this.users = options.usersFile ? openUserTable(options.usersFile, hooks.onReloadError) : null;
     this.jwt = jwtEnabled(options) ? new JwtVerifier(options.jwt, hooks.onReloadError) : null;
     this.throttle = new LoginThrottle(options.throttle);
+    this.certificates = options.clientCertificates.enabled
+      ? new CertificateMapper(options.clientCertificates)
+      : null;
   }
 
   /**
@@ -63,6 +71,11 @@ export class Authenticator {
   authenticate(credentials: Credentials): Principal | Promise<Principal> {
     const login = credentials.login ?? '';
     const passcode = credentials.passcode ?? '';
+    const certificate = credentials.certificate;
+    // A verified certificate is the credential when no passcode is given (login, if any, must agree).
+    if (passcode === '' && this.certificates !== null && certificate != null) {
+      return this.checkCertificate(login, certificate, credentials.remoteAddress);
+    }
     if (login === '' && passcode === '') {
       if (this.allowAnonymous) return ANONYMOUS;
       return this.refuse(credentials.remoteAddress, 'no credentials and anonymous access is off');
@@ -125,6 +138,34 @@ export class Authenticator {
       groups: user.groups,
       anonymous: false,
       method: 'passcode',
+      expiresAt: 0,
+      grants: null,
+    };
+  }
+
+  private async checkCertificate(
+    login: string,
+    certificate: CertificateIdentity,
+    address: string,
+  ): Promise<Principal> {
+    const name = this.certificates!.userOf(certificate);
+    const subject = CertificateMapper.describe(certificate);
+    if (name === null) return this.refuse(address, `certificate ${subject} maps to no user`);
+    const user = this.users === null ? undefined : (await this.users.current()).get(name);
+    if (user === undefined) {
+      return this.refuse(address, `certificate ${subject} names '${name}', not in the users file`);
+    }
+    if (login !== '' && login !== user.name) {
+      return this.refuse(
+        address,
+        `certificate ${subject} is for '${user.name}', but CONNECT login is '${login.slice(0, 80)}'`,
+      );
+    }
+    return {
+      name: user.name,
+      groups: user.groups,
+      anonymous: false,
+      method: 'certificate',
       expiresAt: 0,
       grants: null,
     };

@@ -9,6 +9,12 @@ import { type AuthOptions, authenticationEnabled } from './types.js';
 
 export { Authenticator, type AuthenticatorHooks, type Credentials } from './authenticator.js';
 export { Authorizer, type DestinationMatcher } from './authorizer.js';
+export {
+  type CertificateIdentity,
+  CertificateMapper,
+  isDistinguishedName,
+  normaliseDn,
+} from './certificates.js';
 export { AccessDenied, AuthenticationFailed, AuthSetupError } from './errors.js';
 export { JWT_ALGORITHMS, JwtVerifier, looksLikeJwt, MIN_SECRET_BYTES } from './jwt.js';
 export { isLoopbackHost } from './loopback.js';

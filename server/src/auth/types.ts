@@ -50,7 +50,7 @@ export interface Principal {
   readonly name: string;
   readonly groups: readonly string[];
   readonly anonymous: boolean;
-  readonly method: 'anonymous' | 'passcode' | 'jwt';
+  readonly method: 'anonymous' | 'passcode' | 'jwt' | 'certificate';
   /** When the credential stops being valid, ms since the epoch (a JWT's `exp`); 0 = never. */
   readonly expiresAt: number;
   /** Extra permissions the token itself grants; null when none. */
@@ -75,9 +75,13 @@ export const ANONYMOUS: Principal = Object.freeze({
  * `@name` is a user; `*` is everyone, anonymous connections included.
  */
 export interface AccessRule {
+  /** Destination pattern, e.g. `/queue/orders.>` (subscription wildcards); `>` alone is every destination. */
   match: string;
+  /** Who may SUBSCRIBE and browse: group names, `@user` names, `*` for everyone. */
   read?: string[];
+  /** Who may SEND. */
   write?: string[];
+  /** Who may declare destinations (queue arguments, exchange types) and use the admin API on them. */
   admin?: string[];
 }
 
@@ -115,15 +119,41 @@ export interface ThrottleOptions {
   maxAddresses: number;
 }
 
+/**
+ * Client-certificate logins (mutual TLS, ActiveMQ's certificate login): a
+ * connection whose TLS client certificate was verified against tls.caFile,
+ * and whose CONNECT carries no passcode, logs in as the user the
+ * certificate names. Needs tls.requestClientCert and a users file (the
+ * user must be in it; its groups apply).
+ */
+export interface ClientCertificateOptions {
+  /** Log verified client certificates in as users. */
+  enabled: boolean;
+  /** `cn`: the subject's common name is the user name. `dn`: the whole subject DN is looked up in dnUsers. */
+  userFrom: 'cn' | 'dn';
+  /**
+   * For userFrom `dn`: subject DN → user name, e.g. `{ "CN=alice,O=Acme": "alice" }`. The DN may be
+   * written RFC 4514 style (`CN=alice,O=Acme`) or OpenSSL style (`/O=Acme/CN=alice`); attribute order
+   * and case of attribute types do not matter.
+   */
+  dnUsers: Record<string, string>;
+}
+
 export interface AuthOptions {
-  /** JSON users file; null = none. */
+  /** Users file (JSON, or YAML when named `.yaml`/`.yml`; written by `stompede user add`); null = none. */
   usersFile: string | null;
   /** true / false, or null: anonymous allowed exactly when no users file and no JWT are configured. */
   allowAnonymous: boolean | null;
+  /** Access rules (ActiveMQ authorizationEntries style); every matching rule adds its grants. */
   rules: AccessRule[];
+  /** Permissions on destinations no rule matches (`read`, `write`, `admin`); [] = deny. */
   defaultPermissions: Permission[];
+  /** JWT logins (browsers): the token is CONNECT's passcode. Off unless secret or jwksFile is set. */
   jwt: JwtOptions;
+  /** Slowing down repeated failed logins from one address. */
   throttle: ThrottleOptions;
+  /** Logins by verified TLS client certificate (mutual TLS). */
+  clientCertificates: ClientCertificateOptions;
 }
 
 /** Whether a JWT verifier is configured. */

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { ClusterBus } from '../cluster/index.js';
 import type { BrokerConfig, DestinationPolicy } from '../config.js';
 import { Counters, LIMIT_BREACHES } from '../counters.js';
 import { createHeaders, type FrameHeaders } from '../protocol/frame.js';
 import type { RecoveredState, Store } from '../store/store.js';
+import { ClusterLink } from './cluster-link.js';
+import { ClusterQueueFeed } from './cluster-queue-feed.js';
 import { deadLetterHeaders, deadLetterQueueName } from './dead-letter.js';
 import { resolveDestination } from './destination.js';
 import { DurableSubscriptions } from './durable.js';
@@ -68,6 +71,8 @@ export class Broker implements QueueHost {
   /** The newest store write issued; the store commits in order, so it settling means all before it did. */
   private lastWrite: Promise<void> | null = null;
   private readonly policyCache = new Map<string, DestinationPolicy>();
+  /** Set by joinCluster(): topics and queues shared with the other nodes through Redis. */
+  private cluster: ClusterLink | null = null;
   published = 0;
   expired = 0;
   deadLettered = 0;
@@ -91,6 +96,7 @@ export class Broker implements QueueHost {
     this.exchanges = new ExchangeRegistry(config.exchanges, config.defaultExchangeType);
     this.router.onDetach = (subscription, name) => {
       if (subscription.presence !== '') this.announce(this.presence.leave(name, subscription));
+      if (this.cluster !== null && !name.startsWith(PRESENCE_PREFIX)) this.cluster.leaveTopic(name);
     };
     this.virtualTopics = new VirtualTopics(
       config.virtualTopics.topicPrefix,
@@ -209,6 +215,7 @@ export class Broker implements QueueHost {
       return null;
     }
     if (queue.refusing) throw queueFull(queue);
+    if (queue.feed !== null) return this.cluster!.append(queue, message);
     return queue.enqueue(new QueueEntry(message));
   }
 
@@ -235,6 +242,8 @@ export class Broker implements QueueHost {
   }
 
   private publishToTopic(name: string, message: Message): Promise<void> | null {
+    // First, so that a SEND refused while Redis is down reaches nobody (no partial delivery).
+    if (this.cluster !== null) this.cluster.publishTopic(name, message);
     // One canonical name per topic, whichever alias (/exchange/amq.topic/…) the producer used.
     const destination = `/topic/${name}`;
     const stats = this.topicStats.of(name, this.hasSubscribers);
@@ -246,7 +255,7 @@ export class Broker implements QueueHost {
     let virtual: Promise<void>[] | undefined;
     if (consumerQueues !== undefined) {
       for (const queue of consumerQueues) {
-        const stored = queue.enqueue(new QueueEntry(message));
+        const stored = this.enqueueInto(queue, new QueueEntry(message));
         if (stored !== null) {
           virtual ??= [];
           virtual.push(stored);
@@ -307,6 +316,8 @@ export class Broker implements QueueHost {
       }
       // Replay and attach in one synchronous step: no publish can fall between them, so no gap and no duplicate.
       this.router.attach(subscription, resolved.name, replay);
+      if (this.cluster !== null && !resolved.name.startsWith(PRESENCE_PREFIX))
+        this.cluster.joinTopic(resolved.name);
       if (subscription.presence !== '' && !wildcard) {
         const member = {
           name: subscription.presence,
@@ -428,6 +439,7 @@ export class Broker implements QueueHost {
     clientId: string,
     name: string,
     subscription: Subscription,
+    owner = '',
   ): Promise<void> | null {
     const resolved = resolveDestination(subscription.destination);
     if (resolved.kind !== 'topic') {
@@ -438,16 +450,37 @@ export class Broker implements QueueHost {
           'anyway. Subscribe to a /topic/ destination, or drop the durable headers.',
       );
     }
-    return this.durables.subscribe(key, clientId, name, `/topic/${resolved.name}`, subscription);
+    return this.durables.subscribe(
+      key,
+      clientId,
+      name,
+      `/topic/${resolved.name}`,
+      subscription,
+      owner,
+    );
   }
 
-  /** Delete a durable subscription by key (UNSUBSCRIBE naming it). */
-  removeDurable(key: string, name: string): Promise<void> | null {
-    return this.durables.remove(key, name);
+  /** Delete a durable subscription by key (UNSUBSCRIBE naming it); `owner` is the user asking ('' anonymous). */
+  removeDurable(key: string, name: string, owner = ''): Promise<void> | null {
+    return this.durables.remove(key, name, owner);
   }
 
-  /** One live connection per client-id (ActiveMQ rule): a second claim is refused. */
-  claimClientId(clientId: string, ownerId: string): void {
+  /**
+   * One live connection per client-id (ActiveMQ rule): a second claim is
+   * refused. A client-id whose durable subscriptions an authenticated user
+   * created is bound to that user (it survives restarts with them): `user`
+   * ('' for anonymous) must be that user.
+   */
+  claimClientId(clientId: string, ownerId: string, user = ''): void {
+    const bound = this.durables.ownerOfClientId(clientId);
+    if (bound !== '' && bound !== user) {
+      throw new BrokerError(
+        'not-authorized',
+        `client-id ${clientId.slice(0, 80)} belongs to another user`,
+        `The client-id '${clientId.slice(0, 80)}' holds durable subscriptions of another user, so only that user ` +
+          'may connect with it. Choose a client-id of your own.',
+      );
+    }
     const holder = this.clientIds.get(clientId);
     if (holder !== undefined && holder !== ownerId) {
       throw new BrokerError(
@@ -497,6 +530,50 @@ export class Broker implements QueueHost {
   queueInfo(name: string): { depth: number; consumers: number } | undefined {
     const queue = this.queues.get(name);
     return queue === undefined ? undefined : { depth: queue.depth, consumers: queue.consumerCount };
+  }
+
+  // ── cluster ──────────────────────────────────────────────────────────
+
+  /**
+   * Share topics and user queues with the other nodes on `bus` from now on
+   * (called once, after recover(), before clients connect).
+   */
+  joinCluster(bus: ClusterBus, warn: (fields: object, message: string) => void): void {
+    this.cluster = new ClusterLink(bus, clusterHost(this, warn));
+    for (const [name, queue] of this.queues)
+      if (!name.startsWith('\u0000')) this.cluster.adopt(queue);
+  }
+
+  /** Stop the cluster link's timers (the server closes the bus itself). */
+  leaveCluster(): void {
+    this.cluster?.close();
+  }
+
+  /** A publish order number for a message made elsewhere (another node). */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
+  /** A message another node published to topic `name`: this node's subscribers, histories and durables. */
+  deliverRemoteTopic(name: string, message: Message): void {
+    this.histories.append(name, message)?.catch(() => {});
+    this.router.route(name, message);
+    this.durables.publish(`/topic/${name}`, message)?.catch(() => {});
+  }
+
+  /** Into a queue, or into its Redis stream when the queue is cluster-shared. */
+  private enqueueInto(queue: Queue, entry: QueueEntry): Promise<void> | null {
+    if (queue.feed === null || this.cluster === null) return queue.enqueue(entry);
+    return this.cluster.append(queue, entry.message);
+  }
+
+  /** A dead letter must not be lost to a Redis outage: when the stream refuses it, this node keeps it. */
+  private enqueueDeadLetter(queue: Queue, entry: QueueEntry): void {
+    try {
+      this.enqueueInto(queue, entry)?.catch(() => queue.enqueue(entry)?.catch(() => {}));
+    } catch {
+      queue.enqueue(entry)?.catch(() => {});
+    }
   }
 
   // ── admin views (read-only, plus purge and delete; see admin/) ──────
@@ -582,6 +659,7 @@ export class Broker implements QueueHost {
   }
 
   unpersist(queue: Queue, entry: QueueEntry): void {
+    if (queue.feed instanceof ClusterQueueFeed && queue.feed.settled(entry)) return;
     const storeName = storeNameOf(queue);
     if (storeName === null) return;
     // A failed removal can only cause a redelivery after restart, never a loss: log, don't fail the consumer.
@@ -622,9 +700,7 @@ export class Broker implements QueueHost {
         const name = deadLetterQueueName(template, queue);
         const headers = deadLetterHeaders(queue, entry, reason);
         headers.destination = `/queue/${name}`;
-        this.queue(name, `/queue/${name}`)
-          .enqueue(new QueueEntry(copyOf(headers)))
-          ?.catch(() => {});
+        this.enqueueDeadLetter(this.queue(name, `/queue/${name}`), new QueueEntry(copyOf(headers)));
       }
     }
     if (entry.persisted) {
@@ -726,11 +802,24 @@ export class Broker implements QueueHost {
     if (queue === undefined) {
       queue = new Queue(name, destination, this.policyFor(destination), this);
       this.queues.set(name, queue);
+      if (this.cluster !== null && !name.startsWith('\u0000')) this.cluster.adopt(queue);
       this.virtualTopics.register(queue);
       for (const fanIn of this.queueWildcards.match(name)) fanIn.add(queue);
     }
     return queue;
   }
+}
+
+/** Numbers and hooks the cluster link borrows from its broker. */
+function clusterHost(broker: Broker, warn: (fields: object, message: string) => void) {
+  return {
+    nextSeq: () => broker.takeSeq(),
+    deliverRemoteTopic: (name: string, message: Message) =>
+      broker.deliverRemoteTopic(name, message),
+    track: (write: Promise<void>) => broker.track(write),
+    counters: broker.counters,
+    warn,
+  };
 }
 
 function queueFull(queue: Queue): BrokerError {

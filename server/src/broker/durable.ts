@@ -26,6 +26,8 @@ export interface DurableHost extends QueueHost {
  */
 export class DurableSubscriptions {
   private readonly byKey = new Map<string, Durable>();
+  /** client-id → its owner and how many of its durable subscriptions name that owner (owned ones only). */
+  private readonly owners = new Map<string, { owner: string; count: number }>();
   private readonly host: DurableHost;
   private readonly store: Store;
 
@@ -41,6 +43,17 @@ export class DurableSubscriptions {
   /** Recreate a subscription found in the store at start-up (its subscriber is not connected yet). */
   restore(record: DurableSubscriptionRecord): void {
     this.byKey.set(record.key, { record, queue: this.newQueue(record), live: null });
+    this.bind(record);
+  }
+
+  /** The user a client-id is bound to (the owner of its durable subscriptions); '' when unbound. */
+  ownerOfClientId(clientId: string): string {
+    return this.owners.get(clientId)?.owner ?? '';
+  }
+
+  /** The record of durable subscription `key`, if there is one. */
+  record(key: string): DurableSubscriptionRecord | undefined {
+    return this.byKey.get(key)?.record;
   }
 
   queueOf(key: string): Queue | undefined {
@@ -78,8 +91,10 @@ export class DurableSubscriptions {
     name: string,
     topic: string,
     subscription: Subscription,
+    owner = '',
   ): Promise<void> | null {
     let durable = this.byKey.get(key);
+    if (durable !== undefined) checkDurableOwner(durable.record, owner);
     if (durable !== undefined && this.isLive(durable)) {
       throw new BrokerError(
         'duplicate-subscription',
@@ -102,9 +117,11 @@ export class DurableSubscriptions {
         selector: '',
         queue: `d:${key}`,
         createdAt: Date.now(),
+        owner,
       };
       durable = { record, queue: this.newQueue(record), live: null };
       this.byKey.set(key, durable);
+      this.bind(record);
       if (this.store.durable) written = this.host.track(this.store.saveDurableSubscription(record));
     }
     durable.live = subscription;
@@ -113,7 +130,7 @@ export class DurableSubscriptions {
   }
 
   /** Delete a durable subscription and everything waiting in it (UNSUBSCRIBE with its name). */
-  remove(key: string, name: string): Promise<void> | null {
+  remove(key: string, name: string, owner = ''): Promise<void> | null {
     const durable = this.byKey.get(key);
     if (durable === undefined) {
       throw new BrokerError(
@@ -123,12 +140,27 @@ export class DurableSubscriptions {
           'by that name. Check the client-id on CONNECT and the subscription name.',
       );
     }
+    checkDurableOwner(durable.record, owner);
     if (this.isLive(durable)) durable.live!.close();
     return this.drop(durable);
   }
 
+  private bind(record: DurableSubscriptionRecord): void {
+    if (!record.owner) return;
+    const bound = this.owners.get(record.clientId);
+    if (bound === undefined) this.owners.set(record.clientId, { owner: record.owner, count: 1 });
+    else bound.count++;
+  }
+
+  private unbind(record: DurableSubscriptionRecord): void {
+    const bound = this.owners.get(record.clientId);
+    if (!record.owner || bound === undefined || bound.owner !== record.owner) return;
+    if (--bound.count === 0) this.owners.delete(record.clientId);
+  }
+
   private drop(durable: Durable): Promise<void> | null {
     this.byKey.delete(durable.record.key);
+    this.unbind(durable.record);
     durable.queue.delete();
     if (!this.store.durable) return null;
     return this.host.track(
@@ -198,4 +230,19 @@ export class DurableSubscriptions {
       this.host,
     );
   }
+}
+
+/**
+ * A durable subscription created by an authenticated user is that user's:
+ * nobody else (another user, or an anonymous connection) may attach to it
+ * or delete it. Ones created anonymously stay open to everyone, as before.
+ */
+export function checkDurableOwner(record: DurableSubscriptionRecord, owner: string): void {
+  if (!record.owner || record.owner === owner) return;
+  throw new BrokerError(
+    'not-authorized',
+    `durable subscription ${record.name.slice(0, 80)} belongs to another user`,
+    `The durable subscription '${record.name.slice(0, 80)}' (client-id '${record.clientId.slice(0, 80)}') was ` +
+      'created by another user; only that user may use or remove it. Use a client-id and subscription name of your own.',
+  );
 }

@@ -5,7 +5,8 @@ export type BrokerErrorCode =
   | 'unknown-ack-id'
   | 'duplicate-subscription'
   | 'invalid-header'
-  | 'limit-exceeded';
+  | 'limit-exceeded'
+  | 'not-authorized';
 
 /** A request the broker cannot honour. `message` is short; `detail` says what to do. */
 export class BrokerError extends Error {

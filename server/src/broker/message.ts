@@ -1,4 +1,5 @@
-import { encodeHeaderLines } from '../protocol/encoder.js';
+import { isUtf8 } from 'node:buffer';
+import { encodeHeaderLines, encodeMessageTail } from '../protocol/encoder.js';
 import type { FrameHeaders, StompVersion } from '../protocol/frame.js';
 import type { TopicStats } from './topic-stats.js';
 
@@ -27,8 +28,25 @@ export interface Message {
   readonly groupId: string | null;
   /** The connection that published it (for `activemq.noLocal`); '' when recovered or broker-made. */
   origin: string;
-  /** The shared header lines, encoded once per protocol version on first use. */
-  encoded: [Buffer | undefined, Buffer | undefined, Buffer | undefined];
+  /**
+   * The wire bytes every delivery shares (shared header lines, content-length,
+   * blank line, body, NUL), encoded once per protocol version on first use:
+   * a fan-out to N subscribers writes them N times but builds them once.
+   */
+  tail10: Buffer | null;
+  tail11: Buffer | null;
+  tail12: Buffer | null;
+  /**
+   * The last whole frame built from this message, and the per-delivery head
+   * text and version it was built for: subscribers whose frames are
+   * byte-identical (same subscription id, auto ack — e.g. every
+   * @stomp/stompjs client's first subscription is `sub-0`) share one Buffer.
+   */
+  lastFrame: Buffer | null;
+  /** Whether the body is valid UTF-8 (then every frame of it is: headers always are), checked once; undefined until asked. */
+  bodyUtf8: boolean | undefined;
+  lastFrameHead: string;
+  lastFrameVersion: StompVersion | '';
   /** The counters of the topic it was published to (so a subscriber's drop is counted there); null otherwise. */
   topic: TopicStats | null;
 }
@@ -42,17 +60,32 @@ export interface MessageOptions {
   timestamp: number;
 }
 
-const VERSION_SLOT: Record<StompVersion, 0 | 1 | 2> = { '1.0': 0, '1.1': 1, '1.2': 2 };
-
-/** Header lines shared by every delivery of `message` in `version`, encoded once (fan-out writes them N times). */
-export function sharedHeaderLines(message: Message, version: StompVersion): Buffer {
-  const slot = VERSION_SLOT[version];
-  let lines = message.encoded[slot];
-  if (lines === undefined) {
-    lines = encodeHeaderLines(message.headers, version);
-    message.encoded[slot] = lines;
+/** The wire bytes shared by every delivery of `message` in `version` (see Message.tail12), built once. */
+export function messageTail(message: Message, version: StompVersion): Buffer {
+  let tail =
+    version === '1.2' ? message.tail12 : version === '1.1' ? message.tail11 : message.tail10;
+  if (tail === null) {
+    tail = encodeMessageTail(encodeHeaderLines(message.headers, version), message.body);
+    if (version === '1.2') message.tail12 = tail;
+    else if (version === '1.1') message.tail11 = tail;
+    else message.tail10 = tail;
   }
-  return lines;
+  return tail;
+}
+
+/**
+ * Whether every MESSAGE frame of `message` is valid UTF-8, which WebSocket
+ * transports need to pick a text or binary message. Header lines come from
+ * strings and are always UTF-8, so only the body decides: checked once per
+ * message rather than once per delivery.
+ */
+export function messageIsUtf8(message: Message): boolean {
+  let utf8 = message.bodyUtf8;
+  if (utf8 === undefined) {
+    utf8 = isUtf8(message.body);
+    message.bodyUtf8 = utf8;
+  }
+  return utf8;
 }
 
 export function createMessage(
@@ -78,7 +111,13 @@ export function createMessage(
     timestamp: options.timestamp,
     groupId: headers.JMSXGroupID ?? null,
     origin: '',
-    encoded: [undefined, undefined, undefined],
+    tail10: null,
+    tail11: null,
+    tail12: null,
+    lastFrame: null,
+    bodyUtf8: undefined,
+    lastFrameHead: '',
+    lastFrameVersion: '',
     topic: null,
   };
 }

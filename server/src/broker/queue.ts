@@ -24,6 +24,18 @@ export interface QueueHost {
   overflow?(queue: Queue, entry: QueueEntry): void;
 }
 
+/**
+ * Where a queue's messages come from when they live elsewhere (a cluster's
+ * Redis stream): told after each dispatch, so it can fetch what the
+ * consumers have room for, and told about deliveries that failed.
+ */
+export interface QueueFeed {
+  /** The queue dispatched (or lost its last consumer): fetch more, or hand back what it holds. */
+  wake(queue: Queue): void;
+  /** These entries failed delivery and go back for another: their counts must outlive this node. */
+  requeued(queue: Queue, entries: readonly QueueEntry[]): void;
+}
+
 export type DeadLetterReason = 'max-redeliveries' | 'expired' | 'rejected' | 'maxlen';
 
 /** RabbitMQ queue arguments (`x-message-ttl`, …), fixed when the queue is first declared. */
@@ -117,6 +129,8 @@ export class Queue implements MessageSource {
   args: QueueArguments = NO_QUEUE_ARGUMENTS;
   /** Deleted when its last consumer leaves (the private queue behind an exchange subscription). */
   autoDelete = false;
+  /** Set when the queue is shared by a cluster: its messages come from the feed, not from enqueue(). */
+  feed: QueueFeed | null = null;
 
   enqueued = 0;
   dequeued = 0;
@@ -230,8 +244,13 @@ export class Queue implements MessageSource {
       this.host.autoDelete(this);
       return;
     }
-    if (unacked.length > 0) this.requeue(unacked, 'consumer-closed');
-    else this.checkIdle();
+    if (unacked.length > 0) {
+      this.requeue(unacked, 'consumer-closed');
+    } else {
+      this.checkIdle();
+      // A feed hands back what waits here once nobody on this node consumes it.
+      if (this.feed !== null) this.feed.wake(this);
+    }
   }
 
   /** Refused for good (NACK without requeue): dead-letter at once. */
@@ -311,6 +330,7 @@ export class Queue implements MessageSource {
   requeue(entries: QueueEntry[], reason: string, unlimited = false): void {
     const now = Date.now();
     const back: QueueEntry[] = [];
+    if (this.feed !== null) this.feed.requeued(this, entries);
     for (const entry of entries) {
       entry.lastFailure = reason;
       const limit = unlimited ? -1 : this.policy.maxRedeliveries;
@@ -374,6 +394,42 @@ export class Queue implements MessageSource {
     return out;
   }
 
+  /**
+   * How many more messages its consumers could take now beyond those already
+   * waiting here; a consumer without a credit limit (auto ack) counts as `cap`.
+   */
+  demand(cap: number): number {
+    let free = 0;
+    for (const subscription of this.consumers) {
+      if (!subscription.consumer.ready) continue;
+      free +=
+        subscription.ackMode === 'auto'
+          ? cap
+          : Math.max(0, subscription.prefetch - subscription.unacked);
+      if (free >= cap) break;
+    }
+    return Math.min(free, cap) - this.depth;
+  }
+
+  /**
+   * Take the waiting entries (ready and scheduled) that `taken` selects out,
+   * without settling them: a feed hands them back to where they came from.
+   */
+  takeWaiting(taken: (entry: QueueEntry) => boolean): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    for (const deque of this.ready) {
+      const kept: QueueEntry[] = [];
+      for (const entry of deque.clear()) (taken(entry) ? out : kept).push(entry);
+      for (const entry of kept) deque.push(entry);
+    }
+    const keptScheduled: QueueEntry[] = [];
+    for (const entry of this.scheduled) (taken(entry) ? out : keptScheduled).push(entry);
+    this.scheduled = keptScheduled;
+    this.readyCount = this.ready.reduce((sum, deque) => sum + deque.length, 0);
+    this.armTimer();
+    return out;
+  }
+
   /** Deliveries of this queue awaiting ACK/NACK (consumers reading several queues through a wildcard are not counted). */
   get inFlight(): number {
     let count = 0;
@@ -418,6 +474,7 @@ export class Queue implements MessageSource {
     } finally {
       this.dispatching = false;
     }
+    if (this.feed !== null) this.feed.wake(this);
   }
 
   /**

@@ -85,8 +85,10 @@ export class Subscription {
    * delivery is not an error.
    */
   lenientAcks = false;
-  /** Opaque per-subscription data of the session (its pre-encoded header line). */
+  /** Opaque per-subscription data of the session (its pre-encoded header line); set with setWirePrefix. */
   wirePrefix = '';
+  /** The session's pre-encoded head of a plain delivery (`MESSAGE\n` + wirePrefix), built on first use. */
+  wireHead: Buffer | null = null;
   /** JMS selector (`selector` header), compiled once; null delivers everything. */
   selector: ((headers: Record<string, string>) => boolean) | null = null;
   /** The selector as the client wrote it ('' = none), for the admin API and routing explain. */
@@ -109,7 +111,8 @@ export class Subscription {
   flow: TopicFlow | null = null;
   /** `x-max-rate` or `x-conflate-key` was given: every live topic message goes through the consumer's admit(). */
   limited = false;
-  private readonly inflight = new Map<number, QueueEntry>();
+  /** Deliveries awaiting ACK/NACK by tag, in delivery order; null until the first one (auto-ack never has any). */
+  private inflight: Map<number, QueueEntry> | null = null;
   private nextTag = 1;
 
   constructor(options: SubscriptionOptions) {
@@ -121,13 +124,19 @@ export class Subscription {
     this.consumer = options.consumer;
   }
 
+  /** Set the session's per-subscription header line (and forget the head built from the old one). */
+  setWirePrefix(prefix: string): void {
+    this.wirePrefix = prefix;
+    this.wireHead = null;
+  }
+
   get unacked(): number {
-    return this.inflight.size;
+    return this.inflight === null ? 0 : this.inflight.size;
   }
 
   /** Room for one more message: auto-ack has no credit limit, client acks stop at the prefetch. */
   get hasCredit(): boolean {
-    return this.ackMode === 'auto' || this.inflight.size < this.prefetch;
+    return this.ackMode === 'auto' || this.unacked < this.prefetch;
   }
 
   /** Hand over a queue entry (its `deliveries` already counts this delivery). */
@@ -138,6 +147,7 @@ export class Subscription {
       return;
     }
     const tag = this.nextTag++;
+    this.inflight ??= new Map();
     this.inflight.set(tag, entry);
     this.consumer.deliver(this, entry.message, tag, entry.deliveries - 1, false);
   }
@@ -175,17 +185,19 @@ export class Subscription {
       return;
     }
     const tag = this.nextTag++;
-    if (this.inflight.size >= this.prefetch) {
-      const oldest = this.inflight.keys().next();
-      if (!oldest.done) this.inflight.delete(oldest.value);
+    this.inflight ??= new Map();
+    const inflight = this.inflight;
+    if (inflight.size >= this.prefetch) {
+      const oldest = inflight.keys().next();
+      if (!oldest.done) inflight.delete(oldest.value);
     }
-    this.inflight.set(tag, new QueueEntry(message, 1));
+    inflight.set(tag, new QueueEntry(message, 1));
     this.consumer.deliver(this, message, tag, 0, replay);
   }
 
   /** Is `tag` a delivery still awaiting its ACK/NACK? */
   isPending(tag: number): boolean {
-    return this.inflight.has(tag);
+    return this.inflight?.has(tag) === true;
   }
 
   /**
@@ -193,6 +205,7 @@ export class Subscription {
    * an ack id. Linear in the deliveries in flight, which the prefetch bounds.
    */
   tagOfMessage(messageId: string): number | undefined {
+    if (this.inflight === null) return undefined;
     for (const [tag, entry] of this.inflight) if (entry.message.id === messageId) return tag;
     return undefined;
   }
@@ -200,17 +213,19 @@ export class Subscription {
   /** Settle `tag`; in `client` mode also every earlier delivery (STOMP's cumulative ack). */
   private settle(tag: number): QueueEntry[] {
     const settled: QueueEntry[] = [];
+    const inflight = this.inflight;
+    if (inflight === null) return settled;
     if (this.ackMode === 'client') {
-      for (const [t, entry] of this.inflight) {
+      for (const [t, entry] of inflight) {
         if (t > tag) break;
         settled.push(entry);
-        this.inflight.delete(t);
+        inflight.delete(t);
       }
     } else {
-      const entry = this.inflight.get(tag);
+      const entry = inflight.get(tag);
       if (entry !== undefined) {
         settled.push(entry);
-        this.inflight.delete(tag);
+        inflight.delete(tag);
       }
     }
     return settled;
@@ -249,8 +264,8 @@ export class Subscription {
     const source = this.source;
     this.source = null;
     if (source === null) return;
-    const unacked = [...this.inflight.values()];
-    this.inflight.clear();
+    const unacked = this.inflight === null ? [] : [...this.inflight.values()];
+    this.inflight = null;
     source.detach(this, unacked);
   }
 }

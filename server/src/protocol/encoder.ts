@@ -54,27 +54,46 @@ export function encodeHeaderLines(headers: FrameHeaders, version: StompVersion):
 }
 
 /**
- * Build a MESSAGE frame from per-delivery header lines (already escaped text,
- * each ending in \n), a pre-encoded shared header block, and the body; writes
- * content-length when body is non-empty. One allocation. Gives the same bytes as
- * `encodeFrame('MESSAGE', {...perDelivery, ...shared}, body, version)`.
+ * The part of a MESSAGE frame every delivery shares: the shared header lines
+ * (already encoded), content-length when the body is non-empty, the blank
+ * line, the body and the NUL. Built once per message and protocol version;
+ * a delivery prepends its own head (see encodeMessageHead) with joinFrame.
  */
-export function encodeMessage(
-  perDeliveryLines: string,
-  sharedLines: Buffer,
-  body: Uint8Array,
-): Buffer {
+export function encodeMessageTail(sharedLines: Uint8Array, body: Uint8Array): Buffer {
   const bodyLength = body.length;
-  const prefix = MESSAGE_LINE + perDeliveryLines;
   const suffix = bodyLength !== 0 ? `${CONTENT_LENGTH}:${bodyLength}\n\n` : '\n';
-  const prefixLength = Buffer.byteLength(prefix);
-  const bodyStart = prefixLength + sharedLines.length + suffix.length;
+  const bodyStart = sharedLines.length + suffix.length;
   const out = Buffer.allocUnsafe(bodyStart + bodyLength + 1);
-  out.write(prefix, 0);
-  out.set(sharedLines, prefixLength);
-  out.write(suffix, prefixLength + sharedLines.length, 'latin1');
+  out.set(sharedLines, 0);
+  out.write(suffix, sharedLines.length, 'latin1');
   if (bodyLength !== 0) out.set(body, bodyStart);
   out[bodyStart + bodyLength] = 0;
+  return out;
+}
+
+/** `MESSAGE\n` and the per-delivery header lines (escaped text, each ending in \n), as bytes. */
+export function encodeMessageHead(perDeliveryLines: string): Buffer {
+  return Buffer.from(MESSAGE_LINE + perDeliveryLines);
+}
+
+/**
+ * One MESSAGE frame from its per-delivery head and its shared tail: the same
+ * bytes as `encodeFrame('MESSAGE', {...perDelivery, ...shared}, body, version)`,
+ * with one allocation and two copies per delivery.
+ */
+export function joinFrame(head: Uint8Array, tail: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(head.length + tail.length);
+  out.set(head, 0);
+  out.set(tail, head.length);
+  return out;
+}
+
+/** joinFrame with a head given as text (`MESSAGE\n` + per-delivery lines), for the less common deliveries. */
+export function joinTextFrame(head: string, tail: Uint8Array): Buffer {
+  const headLength = Buffer.byteLength(head);
+  const out = Buffer.allocUnsafe(headLength + tail.length);
+  out.write(head, 0);
+  out.set(tail, headLength);
   return out;
 }
 

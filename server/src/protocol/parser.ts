@@ -11,6 +11,9 @@ import { DEFAULT_PARSER_LIMITS, type ParserLimits } from './limits.js';
 
 export type FrameCallback = (frame: Frame) => void;
 
+/** Placeholder for `headers` between frames; never written (onCommand replaces it first). */
+const NO_HEADERS: FrameHeaders = Object.freeze(createHeaders());
+
 const NUL = 0x00;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -66,7 +69,8 @@ export class FrameParser {
 
   // The frame being parsed.
   private command = '';
-  private headers: FrameHeaders = createHeaders();
+  /** The frame being parsed's headers; between frames the shared NO_HEADERS (onCommand makes a fresh object). */
+  private headers: FrameHeaders = NO_HEADERS;
   private headerCount = 0;
   /** Escaping rules for this frame's headers ('1.0' = none). */
   private frameVersion: StompVersion = '1.0';
@@ -388,6 +392,9 @@ export class FrameParser {
 
   private emit(body: Buffer): void {
     const frame: Frame = { command: this.command, headers: this.headers, body };
+    // Not kept between frames: an idle connection would hold its last frame's headers.
+    this.headers = NO_HEADERS;
+    this.command = '';
     this.state = IDLE;
     this.headSize = 0;
     this.bodyReceived = 0;

@@ -1,19 +1,26 @@
 import type { Authenticator, Authorizer, Principal } from '../auth/index.js';
 import type { Broker } from '../broker/broker.js';
 import { BrokerError } from '../broker/errors.js';
-import { type Message, sharedHeaderLines } from '../broker/message.js';
+import { type Message, messageIsUtf8, messageTail } from '../broker/message.js';
 import type { Consumer, Subscription } from '../broker/subscription.js';
 import { TopicFlow } from '../broker/topic-flow.js';
 import type { BrokerConfig, CompatMode } from '../config.js';
 import { type Counters, LIMIT_BREACHES } from '../counters.js';
 import type { Logger } from '../logger.js';
-import { encodeFrame, encodeMessage, HEARTBEAT_EOL } from '../protocol/encoder.js';
+import {
+  encodeFrame,
+  encodeMessageHead,
+  HEARTBEAT_EOL,
+  joinFrame,
+  joinTextFrame,
+} from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { escapeHeader } from '../protocol/escape.js';
 import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
 import { StoreWriteError } from '../store/store.js';
 import type { Connection, ConnectionHandler } from '../transport/connection.js';
+import { type EndNote, logConnectionClose, logConnectionOpen } from './connection-log.js';
 import { SessionError } from './errors.js';
 import type { FrameTrace } from './frame-trace.js';
 import { dispatchFrame } from './handlers/index.js';
@@ -73,8 +80,16 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   principal: Principal | null = null;
   /** When the login's token lapses (its exp plus the clock tolerance), ms since the epoch; 0 = never. */
   tokenExpiresAt = 0;
-  /** Permission bits per destination: a SEND repeated to one destination asks the Authorizer once. */
-  readonly permissionCache = new Map<string, number>();
+  /** Permission bits per destination: a SEND repeated to one destination asks the Authorizer once. Made on first use. */
+  get permissionCache(): Map<string, number> {
+    this.lazyPermissions ??= new Map();
+    return this.lazyPermissions;
+  }
+  private lazyPermissions: Map<string, number> | null = null;
+  /** A new principal: permissions are looked up afresh (without making the cache). */
+  forgetPermissions(): void {
+    this.lazyPermissions?.clear();
+  }
   /** Frames that arrived while CONNECT's authentication was pending, run in order after it; null when none is. */
   private heldFrames: Frame[] | null = null;
   private heldBytes = 0;
@@ -84,10 +99,23 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
    * RabbitMQ-style automatic subscriptions to `/temp-queue/NAME`, made when a
    * SEND names it in `reply-to` before any SUBSCRIBE does; keyed by destination.
    */
-  readonly autoSubscriptions = new Map<string, Subscription>();
+  get autoSubscriptions(): Map<string, Subscription> {
+    this.lazyAutoSubscriptions ??= new Map();
+    return this.lazyAutoSubscriptions;
+  }
   readonly subscriptions = new Map<string, Subscription>();
   readonly subscriptionsByHandle = new Map<number, Subscription>();
-  readonly transactions = new Map<string, Transaction>();
+  /** Open transactions by id. Made on first use. */
+  get transactions(): Map<string, Transaction> {
+    this.lazyTransactions ??= new Map();
+    return this.lazyTransactions;
+  }
+  /**
+   * Maps most connections never use are made on first use (issue 9: an idle
+   * connection with one subscription should cost a few KiB of broker memory).
+   */
+  private lazyAutoSubscriptions: Map<string, Subscription> | null = null;
+  private lazyTransactions: Map<string, Transaction> | null = null;
   private nextHandle = 1;
   private readonly parser: FrameParser;
   /** When the connection opened, ms since the epoch. */
@@ -102,7 +130,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private writable = true;
   private disconnecting = false;
   private pendingWrites = 0;
-  private settledWaiters: (() => void)[] = [];
+  private settledWaiters: (() => void)[] | null = null;
   /**
    * Inbound rate budgets (limits.maxInboundFramesPerSecond / BytesPerSecond):
    * token buckets of one second's worth, spent per frame and per chunk,
@@ -122,6 +150,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   messagesIn = 0;
   /** MESSAGE frames written. */
   messagesOut = 0;
+  /** Why the connection is ending (first reason wins), for its close log line; null until one is known. */
+  private endNote: EndNote | null = null;
+  private closeLogged = false;
 
   constructor(connection: Connection, context: SessionContext) {
     this.connection = connection;
@@ -138,6 +169,18 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       maxHeaderLineLength: limits.maxHeaderLineLength,
     });
     context.scheduler.add(this);
+    logConnectionOpen(this);
+  }
+
+  /** Record why the connection ends, for its close log line (the first reason recorded wins). */
+  noteEnd(note: EndNote): void {
+    this.endNote ??= note;
+  }
+
+  private logClose(): void {
+    if (this.closeLogged) return;
+    this.closeLogged = true;
+    logConnectionClose(this, this.endNote ?? { reason: 'socket-closed' }, this.openedAt);
   }
 
   get ownerId(): string {
@@ -175,17 +218,21 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   /** Resolves once every write this session is waiting for has settled. */
   whenSettled(): Promise<void> {
     if (this.pendingWrites === 0) return Promise.resolve();
-    return new Promise((resolve) => this.settledWaiters.push(resolve));
+    this.settledWaiters ??= [];
+    const waiters = this.settledWaiters;
+    return new Promise((resolve) => waiters.push(resolve));
   }
 
   private checkSettled(): void {
-    if (this.pendingWrites !== 0) return;
-    const waiters = this.settledWaiters.splice(0);
+    if (this.pendingWrites !== 0 || this.settledWaiters === null) return;
+    const waiters = this.settledWaiters;
+    this.settledWaiters = null;
     for (const resolve of waiters) resolve();
   }
 
   /** DISCONNECT: take no more frames or messages; after pending writes settle, RECEIPT (if asked) and close. */
   disconnect(receipt: string | undefined): void {
+    this.noteEnd({ reason: 'client-disconnect' });
     this.parser.stop();
     this.disconnecting = true;
     const barrier = this.context.broker.writeBarrier();
@@ -224,13 +271,18 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   onClose(): void {
     this.context.connectionClosed?.(this.connection);
-    if (this.state === 'closed' || this.state === 'parked') return;
+    if (this.state === 'closed' || this.state === 'parked') {
+      this.logClose();
+      return;
+    }
     if (this.state === 'connected' && !this.disconnecting && this.resumeToken !== '') {
       this.park();
+      this.logClose();
       return;
     }
     this.release();
     this.state = 'closed';
+    this.logClose();
     this.context.sessionClosed(this);
   }
 
@@ -260,6 +312,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   setVersion(version: StompVersion): void {
     this.version = version;
     this.parser.version = version;
+  }
+
+  /** The automatic reply-to subscription to `destination`, if any (without making the map). */
+  autoSubscriptionTo(destination: string): Subscription | undefined {
+    return this.lazyAutoSubscriptions?.get(destination);
   }
 
   newHandle(): number {
@@ -319,11 +376,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   // ── frames out ───────────────────────────────────────────────────────
 
   /** Write bytes; track backpressure so queues stop dispatching to a full connection. */
-  write(bytes: Uint8Array): void {
+  write(bytes: Uint8Array, utf8?: boolean): void {
     if (this.state === 'closed') return;
     this.wroteSinceTick = true;
     this.bytesOut += bytes.length;
-    if (!this.connection.send(bytes)) this.writable = false;
+    if (!this.connection.send(bytes, utf8)) this.writable = false;
     if (this.trace !== null) this.trace.outbound(bytes, this.version);
   }
 
@@ -356,17 +413,43 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       this.resumption ??= new Resumption();
       this.resumption.record(subscription, message, tag, redeliveries, replay);
     }
-    let lines = subscription.wirePrefix;
-    if (tag !== 0 && this.version === '1.2') lines += `ack:${subscription.handle}.${tag}\n`;
-    if (redeliveries > 0) lines += `redelivered:true\nredelivery-count:${redeliveries}\n`;
-    if (replay) lines += 'x-history:true\n';
-    if (subscription.flow?.unreported) lines += subscription.flow.takeReport();
     this.messagesOut++;
     this.framesOut++;
     const broker = this.context.broker;
     broker.delivered++;
     if (redeliveries > 0) broker.redelivered++;
-    this.write(encodeMessage(lines, sharedHeaderLines(message, this.version), message.body));
+    const tail = messageTail(message, this.version);
+    const plain =
+      (tag === 0 || this.version !== '1.2') &&
+      redeliveries === 0 &&
+      !replay &&
+      (subscription.flow === null || !subscription.flow.unreported);
+    if (!plain) {
+      let head = `MESSAGE\n${subscription.wirePrefix}`;
+      if (tag !== 0 && this.version === '1.2') head += `ack:${subscription.handle}.${tag}\n`;
+      if (redeliveries > 0) head += `redelivered:true\nredelivery-count:${redeliveries}\n`;
+      if (replay) head += 'x-history:true\n';
+      if (subscription.flow?.unreported) head += subscription.flow.takeReport();
+      this.write(joinTextFrame(head, tail), messageIsUtf8(message));
+      return;
+    }
+    // The fan-out hot path: the frame is the subscription's head + the
+    // message's shared tail, and subscribers with the same subscription id
+    // and version get the very same bytes, so they share one Buffer.
+    if (
+      message.lastFrame !== null &&
+      message.lastFrameHead === subscription.wirePrefix &&
+      message.lastFrameVersion === this.version
+    ) {
+      this.write(message.lastFrame, messageIsUtf8(message));
+      return;
+    }
+    subscription.wireHead ??= encodeMessageHead(subscription.wirePrefix);
+    const frame = joinFrame(subscription.wireHead, tail);
+    message.lastFrame = frame;
+    message.lastFrameHead = subscription.wirePrefix;
+    message.lastFrameVersion = this.version;
+    this.write(frame, messageIsUtf8(message));
   }
 
   // ── slow consumers and topic flow ────────────────────────────────────
@@ -403,10 +486,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (buffered <= maxBufferedBytes) return true;
     this.context.counters.increment(LIMIT_BREACHES, { limit: 'slowConsumers.maxBufferedBytes' });
     if (topicPolicy === 'disconnect') {
-      this.context.logger.warn(
-        { session: this.id, buffered, remoteAddress: this.connection.remoteAddress },
-        'disconnecting slow consumer',
-      );
+      this.noteEnd({
+        reason: 'limit-exceeded',
+        error: 'slow consumer',
+        limit: 'slowConsumers.maxBufferedBytes',
+      });
       this.sendError(
         'slow consumer',
         `This connection fell behind: ${buffered} bytes waited to be sent to it, more than ` +
@@ -459,10 +543,6 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     } else if (isUserError(err)) {
       message = err.message;
       detail = err.detail;
-      this.context.logger.debug(
-        { session: this.id, code: err.code, err: message },
-        'closing connection on error',
-      );
     } else {
       message = 'internal error';
       detail =
@@ -472,6 +552,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
         'unexpected error while handling a frame',
       );
     }
+    this.noteEnd(
+      limit === undefined
+        ? { reason: 'error', error: message }
+        : { reason: 'limit-exceeded', error: message, limit },
+    );
     this.sendError(message, detail, receiptId, extra);
   }
 
@@ -483,6 +568,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     extra: ReadonlyArray<readonly [string, string]> = [],
   ): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    this.noteEnd({ reason: 'error', error: message });
     const headers: (readonly [string, string])[] = [
       ['message', message],
       ['content-type', 'text/plain'],
@@ -507,7 +593,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   /** Give back everything the session holds: unacked messages return to their queues, open transactions abort. */
   private release(): void {
     this.context.scheduler.remove(this);
-    this.transactions.clear();
+    this.lazyTransactions = null;
     const subscriptions = [...this.subscriptions.values()];
     this.subscriptions.clear();
     this.subscriptionsByHandle.clear();
@@ -526,7 +612,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private park(): void {
     this.state = 'parked';
     this.parser.stop();
-    this.transactions.clear();
+    this.lazyTransactions = null;
     this.resumption ??= new Resumption();
     this.resumption.parkedUntil = Date.now() + this.context.config.resume.windowMs;
     this.context.parkSession(this);
@@ -557,12 +643,14 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.hasLimitedFlows ||= parked.hasLimitedFlows;
     for (const [id, subscription] of parked.subscriptions) {
       subscription.consumer = this;
-      subscription.wirePrefix = `subscription:${escapeHeader(id, this.version)}\n`;
+      subscription.setWirePrefix(`subscription:${escapeHeader(id, this.version)}\n`);
       this.subscriptions.set(id, subscription);
       this.subscriptionsByHandle.set(subscription.handle, subscription);
     }
-    for (const [destination, subscription] of parked.autoSubscriptions) {
-      this.autoSubscriptions.set(destination, subscription);
+    if (parked.lazyAutoSubscriptions !== null) {
+      for (const [destination, subscription] of parked.lazyAutoSubscriptions) {
+        this.autoSubscriptions.set(destination, subscription);
+      }
     }
     const resend = parked.resumption?.toResend(lastSeenId) ?? [];
     parked.retire();
@@ -596,6 +684,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       const limit = this.context.config.limits.connectTimeoutMs;
       if (now - this.openedAt > limit) {
         this.context.counters.increment(LIMIT_BREACHES, { limit: 'limits.connectTimeoutMs' });
+        this.noteEnd({
+          reason: 'limit-exceeded',
+          error: 'connect timeout',
+          limit: 'limits.connectTimeoutMs',
+        });
         this.sendError(
           'connect timeout',
           `No CONNECT frame arrived within ${limit} ms of opening the connection. Send CONNECT (or STOMP) ` +
@@ -617,10 +710,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       const hb = this.context.config.heartbeat;
       const allowed = this.expectEveryMs * hb.toleranceFactor + hb.graceMs;
       if (now - this.lastReadAt > allowed) {
-        this.context.logger.info(
-          { session: this.id, silentMs: now - this.lastReadAt },
-          'closing silent connection',
-        );
+        this.noteEnd({ reason: 'heartbeat-timeout', error: 'heart-beat timeout' });
         if (this.resumeToken !== '') {
           // A silent browser has usually lost its network: keep its session for the resume window.
           this.sendFrame(

@@ -511,8 +511,17 @@ export class LmdbStore implements Store {
   }
 
   saveDurableSubscription(record: DurableSubscriptionRecord): Promise<void> {
-    const { key, clientId, name, destination, selector, queue, createdAt } = record;
-    const value = { key, clientId, name, destination, selector, queue, createdAt };
+    const { key, clientId, name, destination, selector, queue, createdAt, owner } = record;
+    const value: DurableSubscriptionRecord = {
+      key,
+      clientId,
+      name,
+      destination,
+      selector,
+      queue,
+      createdAt,
+    };
+    if (owner !== undefined) value.owner = owner;
     return this.write(1, () => this.db.durables.put(key, value));
   }
 

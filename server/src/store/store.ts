@@ -37,6 +37,12 @@ export interface DurableSubscriptionRecord {
   /** The queue that holds its messages (a queue name in this store). */
   queue: string;
   createdAt: number;
+  /**
+   * The user who created it (an authenticated login's name); '' or absent
+   * when it was created anonymously. A named owner binds the client-id: no
+   * other user may connect with it or touch its durable subscriptions.
+   */
+  owner?: string;
 }
 
 /** What `recover()` finds at start-up. */

@@ -49,9 +49,11 @@ export interface Connection {
   /**
    * Queue bytes for the peer. Never drops data. Returns false when the
    * outbound buffer is above the transport's high-water mark, so the caller
-   * can hold back until onDrain.
+   * can hold back until onDrain. `utf8` is what the caller knows of the
+   * bytes (true: valid UTF-8, false: not); when it is omitted a WebSocket
+   * transport checks them itself, to pick a text or binary message.
    */
-  send(data: Uint8Array): boolean;
+  send(data: Uint8Array, utf8?: boolean): boolean;
   /** Flush what is queued, then close. Idempotent. */
   end(): void;
   /** Close at once, dropping anything still queued. Idempotent. */

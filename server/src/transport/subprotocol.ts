@@ -43,7 +43,10 @@ export function selectSubprotocol(offered: Iterable<string>): string {
       bestRank = rank;
     }
   }
-  return best;
+  // Our own copy when the spelling matches: every connection keeps this string.
+  return bestRank < STOMP_SUBPROTOCOLS.length && best === STOMP_SUBPROTOCOLS[bestRank]
+    ? STOMP_SUBPROTOCOLS[bestRank]!
+    : best;
 }
 
 /** parseSubprotocolOffer + selectSubprotocol. */

@@ -19,6 +19,7 @@ import type {
   PeerCertificate,
   TransportKind,
 } from './connection.js';
+import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
 import { isTlsSocket, verifiedPeerCertificate } from './tls-material.js';
 
 /** TCP keep-alive probe delay. Liveness proper is STOMP heart-beating; this reaps dead peers. */
@@ -49,7 +50,13 @@ export interface TcpListenOptions extends SocketAdapterOptions {
   port: number;
 }
 
-class SocketConnection implements Connection {
+/**
+ * Most bytes held corked for the end of the turn: past this a burst is
+ * written at once (more would buy no fewer syscalls; see flush-scheduler.ts).
+ */
+const MAX_HELD_BYTES = 64 * 1024;
+
+class SocketConnection implements Connection, BatchedWriter {
   readonly transport: TransportKind;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -62,6 +69,11 @@ class SocketConnection implements Connection {
   private ending = false;
   private needDrain = false;
   private endTimer: NodeJS.Timeout | undefined;
+  /** The socket is corked: writes of this turn wait for flushBatch (one writev). */
+  private corked = false;
+  private heldBytes = 0;
+  /** Registered with the flush scheduler for this turn. */
+  private flushQueued = false;
   private readonly highWaterMark: number;
   private readonly endTimeoutMs: number;
   private readonly onError: TransportErrorReporter;
@@ -105,9 +117,22 @@ class SocketConnection implements Connection {
 
   send(data: Uint8Array): boolean {
     if (this.ending || this.closed) return false;
+    // Corked until the end of the turn: every frame written in it leaves in
+    // one writev (a queue delivering a burst to a consumer, a fan-out).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        scheduleFlush(this);
+      }
+    }
     // node:net keeps a reference to `data` until it is written: the caller
     // must not reuse the array.
     this.socket.write(data);
+    this.heldBytes += data.length;
+    if (this.heldBytes >= MAX_HELD_BYTES) this.uncork();
+    // writableLength counts corked bytes too: held frames weigh on the high-water mark.
     if (this.socket.writableLength > this.highWaterMark) {
       this.needDrain = true;
       return false;
@@ -115,9 +140,23 @@ class SocketConnection implements Connection {
     return true;
   }
 
+  /** End of the turn: write what this turn held. */
+  flushBatch(): void {
+    this.flushQueued = false;
+    this.uncork();
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.heldBytes = 0;
+    this.socket.uncork();
+  }
+
   end(): void {
     if (this.ending || this.closed) return;
     this.ending = true;
+    this.uncork();
     // FIN after the queued data. We keep reading (and discarding) so the
     // peer's close is seen and the kernel never answers unread data with a
     // RST that could wipe our last frames; a peer that never closes is cut off.

@@ -55,6 +55,7 @@ import {
   type Listener,
   type SecureListener,
 } from './connection.js';
+import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
 import {
   DEFAULT_ORIGIN_OPTIONS,
   type OriginOptions,
@@ -119,7 +120,29 @@ interface SocketState {
 /** uWS send() status: message dropped because the socket is above maxBackpressure. */
 const SEND_DROPPED = 2;
 
-class UwsConnection implements Connection {
+/**
+ * Most bytes a connection holds back for the end of the turn: a few times
+ * uWS's 16 KiB cork buffer, so a big burst costs no extra syscalls, while a
+ * connection that is sent much in one turn never sits on much memory.
+ */
+const MAX_HELD_BYTES = 64 * 1024;
+
+/** What a held frame is known to be: UTF-8 (a text message), not (binary), or not yet checked. */
+const KIND_UNKNOWN = 0;
+const KIND_TEXT = 1;
+const KIND_BINARY = 2;
+
+/**
+ * The connection whose held frames the running ws.cork() pass writes: one
+ * module-level callback instead of a closure per connection (uWS corks one
+ * socket at a time, synchronously).
+ */
+let corking: UwsConnection | null = null;
+function writeCorked(): void {
+  corking!.writeBatch();
+}
+
+class UwsConnection implements Connection, BatchedWriter {
   readonly transport = 'uws' as const;
   readonly remoteAddress: string;
   /** uWS.js does not expose the peer port. */
@@ -137,6 +160,23 @@ class UwsConnection implements Connection {
   /** Depth of our own calls into uWS that may run the close handler synchronously. */
   private inOwnCall = 0;
   private closeDelivered = false;
+  /**
+   * Frames accepted by send() and held until the end of this event-loop turn
+   * (flush-scheduler.ts), then written in one corked pass: one syscall for
+   * all of them. Allocated on first use; null for a connection never written to.
+   */
+  private batch: Uint8Array[] | null = null;
+  /** Per held frame: TEXT, BINARY, or UNKNOWN (check with isUtf8 when writing). */
+  private batchKinds: number[] | null = null;
+  private batchBytes = 0;
+  /** Registered with the flush scheduler for this turn. */
+  private flushQueued = false;
+  /** uWS's own backlog after the last flush: it only shrinks until the next one, so held + this bounds the total. */
+  private backlogAtFlush = 0;
+  /** A send inside the corked pass was dropped by uWS: destroy once the pass is over. */
+  private droppedInFlush = false;
+  /** Held bytes that are written at once rather than at the end of the turn. */
+  private readonly batchLimit: number;
 
   constructor(
     private readonly ws: WebSocket<SocketState>,
@@ -148,37 +188,77 @@ class UwsConnection implements Connection {
     this.remoteAddress = state.remoteAddress;
     this.subprotocol = state.subprotocol;
     this.secure = secure;
+    this.batchLimit = Math.min(MAX_HELD_BYTES, highWaterMark);
   }
 
   get bufferedAmount(): number {
-    return this.closed ? 0 : this.ws.getBufferedAmount();
+    return this.closed ? 0 : this.batchBytes + this.ws.getBufferedAmount();
   }
 
-  send(data: Uint8Array): boolean {
+  send(data: Uint8Array, utf8?: boolean): boolean {
     if (this.ending || this.closed) return false;
-    // Text when the bytes are valid UTF-8, binary otherwise. A text message
-    // that is not UTF-8 makes browsers fail the connection, so binary is
-    // required for binary bodies; but not every client handles binary
-    // messages well: @stomp/stompjs (v5+) parses both as bytes, yet the
-    // legacy stomp.js 2.x (still common with Spring/SockJS tutorials)
-    // decodes binary messages byte-by-byte as Latin-1 and garbles non-ASCII
-    // text. Text-when-possible is what ActiveMQ/RabbitMQ/Spring send. The
-    // check is buffer.isUtf8 (SIMD, ~40 ns for a 1 KiB frame).
-    const isBinary = !isUtf8(data);
-    let status: number;
+    if (this.batch === null) {
+      this.batch = [];
+      this.batchKinds = [];
+    }
+    this.batch.push(data);
+    this.batchKinds!.push(utf8 === undefined ? KIND_UNKNOWN : utf8 ? KIND_TEXT : KIND_BINARY);
+    this.batchBytes += data.length;
+    if (this.batchBytes >= this.batchLimit) {
+      // Enough held to fill the kernel's buffer: holding more buys no fewer
+      // syscalls, so write now. This also keeps send()'s answer what it was
+      // without batching: false only once uWS itself holds more than the
+      // high-water mark, i.e. the peer really is not reading.
+      if (!this.writeHeld()) return false;
+    } else if (!this.flushQueued) {
+      this.flushQueued = true;
+      scheduleFlush(this);
+    }
+    // The one place that decides "too much queued": frames held for this
+    // turn count as much as what uWS holds, so a corked connection still
+    // honours the high-water mark.
+    if (this.batchBytes + this.backlogAtFlush > this.highWaterMark) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** End of the turn: write the held frames (one corked pass), then report a drain that is owed. */
+  flushBatch(): void {
+    this.flushQueued = false;
+    if (!this.writeHeld()) return;
+    // send() may have said "full" on a backlog that uWS has since drained.
+    if (this.needDrain && this.batchBytes + this.backlogAtFlush <= this.highWaterMark) {
+      this.handleDrain();
+    }
+  }
+
+  /**
+   * Write the held frames in one corked pass and note uWS's backlog. False
+   * when the connection is gone (closed, or destroyed because uWS dropped a frame).
+   */
+  private writeHeld(): boolean {
+    const batch = this.batch;
+    if (this.closed) {
+      this.dropBatch();
+      return false;
+    }
+    if (batch === null || batch.length === 0) return true;
     this.inOwnCall++;
     try {
-      status = this.ws.send(data, isBinary, false);
+      // One frame needs no cork: ws.send writes it directly.
+      if (batch.length === 1) this.writeBatch();
+      else {
+        corking = this;
+        this.ws.cork(writeCorked);
+      }
     } finally {
       this.inOwnCall--;
     }
     if (this.closed) return false;
-    if (status === SEND_DROPPED) {
-      // uWS discarded the message (the socket is above maxBackpressure). A
-      // STOMP stream with a hole in it is corrupt (a lost MESSAGE, RECEIPT or
-      // ERROR the client waits for forever), so kill the connection rather
-      // than carry on silently. Only reachable if the session ignores send()'s
-      // false or maxBackpressure is configured below the high-water mark.
+    if (this.droppedInFlush) {
+      this.droppedInFlush = false;
       this.onError(
         new Error(
           `uWS dropped an outbound message above maxBackpressure (${this.ws.getBufferedAmount()} bytes buffered); connection destroyed`,
@@ -188,16 +268,55 @@ class UwsConnection implements Connection {
       this.destroy();
       return false;
     }
-    if (this.ws.getBufferedAmount() > this.highWaterMark) {
-      this.needDrain = true;
-      return false;
-    }
+    this.backlogAtFlush = this.ws.getBufferedAmount();
     return true;
+  }
+
+  /** Each held frame as one WebSocket message (STOMP over WebSocket: one frame per message). */
+  writeBatch(): void {
+    const batch = this.batch!;
+    const kinds = this.batchKinds!;
+    for (let i = 0; i < batch.length; i++) {
+      const data = batch[i]!;
+      const kind = kinds[i]!;
+      // Text when the bytes are valid UTF-8, binary otherwise. A text message
+      // that is not UTF-8 makes browsers fail the connection, so binary is
+      // required for binary bodies; but not every client handles binary
+      // messages well: @stomp/stompjs (v5+) parses both as bytes, yet the
+      // legacy stomp.js 2.x (still common with Spring/SockJS tutorials)
+      // decodes binary messages byte-by-byte as Latin-1 and garbles non-ASCII
+      // text. Text-when-possible is what ActiveMQ/RabbitMQ/Spring send. The
+      // check is buffer.isUtf8 (SIMD, ~40 ns for a 1 KiB frame).
+      // A STOMP stream with a hole in it is corrupt (a lost MESSAGE, RECEIPT
+      // or ERROR the client waits for forever), so a frame uWS drops (above
+      // maxBackpressure) ends the connection: flushBatch destroys it after
+      // this pass. Only reachable if the session ignores send()'s false or
+      // maxBackpressure is configured below the high-water mark.
+      const binary = kind === KIND_UNKNOWN ? !isUtf8(data) : kind === KIND_BINARY;
+      if (this.ws.send(data, binary, false) === SEND_DROPPED) {
+        this.droppedInFlush = true;
+        break;
+      }
+      if (this.closed) break;
+    }
+    // Let go of the arrays: an idle connection keeps none.
+    this.batch = null;
+    this.batchKinds = null;
+    this.batchBytes = 0;
+  }
+
+  private dropBatch(): void {
+    this.batch = null;
+    this.batchKinds = null;
+    this.batchBytes = 0;
   }
 
   end(): void {
     if (this.ending || this.closed) return;
     this.ending = true;
+    // What send() accepted goes out before the close frame.
+    this.writeHeld();
+    if (this.closed) return;
     this.inOwnCall++;
     try {
       // Close frame 1000; uWS sends it after anything still queued.
@@ -210,6 +329,7 @@ class UwsConnection implements Connection {
   destroy(): void {
     if (this.closed) return;
     this.ending = true;
+    this.dropBatch();
     this.inOwnCall++;
     try {
       this.ws.close();
@@ -234,7 +354,8 @@ class UwsConnection implements Connection {
     if (!this.needDrain || this.closed || this.ending || !this.handler) return;
     // uWS emits drain whenever some backpressure was flushed; only report
     // once we are back under our own high-water mark.
-    if (this.ws.getBufferedAmount() > this.highWaterMark) return;
+    this.backlogAtFlush = this.ws.getBufferedAmount();
+    if (this.batchBytes + this.backlogAtFlush > this.highWaterMark) return;
     this.needDrain = false;
     try {
       this.handler.onDrain();
@@ -246,6 +367,7 @@ class UwsConnection implements Connection {
   handleClose(): void {
     this.closed = true;
     this.ending = true;
+    this.dropBatch();
     if (this.inOwnCall > 0) process.nextTick(() => this.deliverClose());
     else this.deliverClose();
   }

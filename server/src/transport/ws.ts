@@ -146,11 +146,11 @@ class WsConnection implements Connection {
     return this.closed ? 0 : this.ws.bufferedAmount;
   }
 
-  send(data: Uint8Array): boolean {
+  send(data: Uint8Array, utf8?: boolean): boolean {
     if (this.ending || this.closed) return false;
-    // Text when valid UTF-8, binary otherwise: see UwsConnection.send.
+    // Text when valid UTF-8, binary otherwise: see UwsConnection.writeBatch.
     // ws frames the bytes without copying: the caller must not reuse `data`.
-    this.ws.send(data, { binary: !isUtf8(data), compress: false, fin: true });
+    this.ws.send(data, { binary: !(utf8 ?? isUtf8(data)), compress: false, fin: true });
     if (this.ws.bufferedAmount > this.highWaterMark) {
       this.needDrain = true;
       return false;

@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   encodeFrame,
   encodeHeaderLines,
-  encodeMessage,
+  encodeMessageHead,
+  encodeMessageTail,
   HEARTBEAT_EOL,
+  joinFrame,
+  joinTextFrame,
 } from '../../../server/src/protocol/encoder.js';
 import { escapeHeader } from '../../../server/src/protocol/escape.js';
 import { createHeaders, type FrameHeaders } from '../../../server/src/protocol/frame.js';
@@ -109,7 +112,16 @@ describe('encodeHeaderLines', () => {
   });
 });
 
-describe('encodeMessage', () => {
+/** A MESSAGE the way the session writes it: per-delivery head + shared tail, both ways of joining them. */
+function encodeMessage(perDeliveryLines: string, sharedLines: Buffer, body: Uint8Array): Buffer {
+  const tail = encodeMessageTail(sharedLines, body);
+  const fromBytes = joinFrame(encodeMessageHead(perDeliveryLines), tail);
+  const fromText = joinTextFrame(`MESSAGE\n${perDeliveryLines}`, tail);
+  expect(fromText.equals(fromBytes)).toBe(true);
+  return fromBytes;
+}
+
+describe('MESSAGE from a per-delivery head and a shared tail', () => {
   it('gives the same bytes as encodeFrame for MESSAGE', () => {
     const perDelivery = headersOf({ subscription: 'sub-0', 'message-id': 'm:1', ack: 'é' });
     const shared = headersOf({ destination: '/topic/a', 'content-type': 'text/plain' });

@@ -86,6 +86,24 @@ describe('TCP transport', () => {
     expect(client.received()).toEqual(binary);
   });
 
+  it('holds the frames of one turn and writes them together, in order, byte for byte', async () => {
+    const { client, recorded } = await open();
+    const frames = Array.from({ length: 2000 }, (_, i) =>
+      Buffer.from(`MESSAGE\nn:${i}\n\n${'y'.repeat(i % 300)}\0`),
+    );
+    let held = 0;
+    for (const frame of frames) {
+      expect(recorded.connection.send(frame)).toBe(true);
+      held += frame.length;
+      // Held (corked) bytes count as buffered until the turn ends (past 64 KiB they go at once).
+      if (held < 64 * 1024) expect(recorded.connection.bufferedAmount).toBe(held);
+    }
+    const all = Buffer.concat(frames);
+    await waitFor(() => client.received().length === all.length, 'every frame');
+    expect(client.received().equals(all)).toBe(true);
+    expect(recorded.connection.bufferedAmount).toBe(0);
+  });
+
   it('end() flushes queued data, then closes; onClose once', async () => {
     const { client, recorded } = await open();
     const chunk = Buffer.alloc(64 * 1024, 0x61);

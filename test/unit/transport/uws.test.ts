@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { listenUws } from '../../../server/src/transport/uws.js';
 import { loadUws, uwsLoadError } from '../../../server/src/transport/uws-loader.js';
-import { Recorder } from './recorder.js';
+import { Recorder, waitFor } from './recorder.js';
 import {
   connectClient,
   fillUntilFull,
@@ -71,6 +71,100 @@ describe('listenUws specifics', () => {
     await recorded.waitClosed();
     expect(recorded.closes).toBe(1);
     client.ws.terminate();
+    await listener.close();
+  });
+
+  it('writes the frames of one turn as separate messages, in order, byte for byte', async () => {
+    const recorder = new Recorder();
+    const listener = await listenUws(
+      { host: '127.0.0.1', port: 0, maxPayload: MAX_PAYLOAD, maxBackpressure: 1 << 24 },
+      recorder,
+      notFound,
+    );
+    const client = await connectClient(listener.port);
+    const recorded = await recorder.next(0);
+    // 500 frames in one turn (well past the 64 KiB written at once), text and binary mixed,
+    // with the kind told by the caller, left to the transport, or told wrongly-never.
+    const frames: { data: Buffer; binary: boolean }[] = [];
+    for (let i = 0; i < 500; i++) {
+      const binary = i % 7 === 3;
+      const data = binary
+        ? Buffer.from([0xff, 0xfe, i & 0xff, 0])
+        : Buffer.from(`MESSAGE\nn:${i}\n\n${'x'.repeat(i)}\0`);
+      frames.push({ data, binary });
+      const told = i % 3 === 0 ? undefined : !binary;
+      expect(recorded.connection.send(data, told)).toBe(true);
+    }
+    // Held until the turn ends: nothing has reached the client yet, and it is all counted as buffered.
+    expect(client.messages).toHaveLength(0);
+    expect(recorded.connection.bufferedAmount).toBeGreaterThan(0);
+    await waitFor(() => client.messages.length === frames.length, 'all 500 messages');
+    for (let i = 0; i < frames.length; i++) {
+      expect(client.messages[i]!.data.equals(frames[i]!.data)).toBe(true);
+      expect(client.messages[i]!.isBinary).toBe(frames[i]!.binary);
+    }
+    client.ws.terminate();
+    await listener.close();
+  });
+
+  it('counts frames held for the end of the turn against the high-water mark', async () => {
+    const recorder = new Recorder();
+    const highWaterMark = 4096;
+    const listener = await listenUws(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        maxPayload: MAX_PAYLOAD,
+        maxBackpressure: 1 << 24,
+        highWaterMark,
+      },
+      recorder,
+      notFound,
+    );
+    const client = await connectClient(listener.port);
+    const recorded = await recorder.next(0);
+    client.ws.pause(); // stop reading: the kernel buffers fill, then ours
+    const frame = Buffer.alloc(1000, 0x61);
+    // Below the mark, frames are held for the end of the turn and counted as buffered.
+    for (let i = 0; i < 4; i++) expect(recorded.connection.send(frame)).toBe(true);
+    expect(recorded.connection.bufferedAmount).toBe(4000);
+    expect(client.messages).toHaveLength(0);
+    let sent = 4;
+    while (recorded.connection.send(frame)) {
+      sent++;
+      expect(sent).toBeLessThan(1 << 16);
+    }
+    sent++;
+    expect(recorded.connection.bufferedAmount).toBeGreaterThan(highWaterMark);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(recorded.drains).toBe(0);
+    client.ws.resume();
+    await waitFor(() => recorded.drains === 1, 'onDrain');
+    await waitFor(() => client.messages.length === sent, `all ${sent} messages`);
+    expect(client.messages.every((m) => m.data.equals(frame))).toBe(true);
+    expect(recorded.connection.bufferedAmount).toBeLessThanOrEqual(highWaterMark);
+    expect(recorded.connection.send(frame)).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(recorded.drains).toBe(1);
+    client.ws.terminate();
+    await listener.close();
+  });
+
+  it('writes what was held before the close frame on end()', async () => {
+    const recorder = new Recorder();
+    const listener = await listenUws(
+      { host: '127.0.0.1', port: 0, maxPayload: MAX_PAYLOAD, maxBackpressure: 1 << 24 },
+      recorder,
+      notFound,
+    );
+    const client = await connectClient(listener.port);
+    const recorded = await recorder.next(0);
+    for (let i = 0; i < 20; i++) recorded.connection.send(Buffer.from(`ERROR\nn:${i}\n\n\0`));
+    recorded.connection.end();
+    expect(await client.closed).toBe(1000);
+    expect(client.messages.map((m) => m.data.toString())).toEqual(
+      Array.from({ length: 20 }, (_, i) => `ERROR\nn:${i}\n\n\0`),
+    );
     await listener.close();
   });
 });

@@ -65,17 +65,22 @@ export function coversDestination(pattern: string, destination: string): boolean
 export function authenticate(session: Session, frame: Frame): Principal | Promise<Principal> {
   const authenticator = session.context.authenticator;
   if (authenticator === null || authenticator === undefined) return ANONYMOUS;
+  const certificate = session.connection.peerCertificate;
   return authenticator.authenticate({
     login: frame.headers.login,
     passcode: frame.headers.passcode,
     remoteAddress: session.connection.remoteAddress,
+    certificate:
+      certificate === undefined
+        ? null
+        : { commonName: certificate.subject, distinguishedName: certificate.distinguishedName },
   });
 }
 
 /** Make `principal` the session's identity: permissions are looked up afresh, expiry rescheduled. */
 export function adoptPrincipal(session: Session, principal: Principal): void {
   session.principal = principal;
-  session.permissionCache.clear();
+  session.forgetPermissions();
   const grace = session.context.authenticator?.expiryGraceMs ?? 0;
   session.tokenExpiresAt = principal.expiresAt === 0 ? 0 : principal.expiresAt + grace;
 }
@@ -86,6 +91,15 @@ export function identityOf(session: Session): string {
   return principal === null || principal.anonymous
     ? `anonymous:${session.login}`
     : `${principal.method === 'jwt' ? 'jwt' : 'user'}:${principal.name}`;
+}
+
+/**
+ * The user name durable subscriptions and client-ids are bound to: the
+ * login's name, or '' for anonymous connections (which bind nothing).
+ */
+export function userOf(session: Session): string {
+  const principal = session.principal;
+  return principal === null || principal.anonymous ? '' : principal.name;
 }
 
 // ── token refresh ──────────────────────────────────────────────────────
@@ -171,6 +185,17 @@ export function authorizeSubscribe(
   if (headers['x-exchange-type'] !== undefined && destination.startsWith('/exchange/')) {
     demand(session, 'admin', wholeExchange(destination));
   }
+}
+
+/**
+ * UNSUBSCRIBE that deletes a durable subscription: the same read permission
+ * on its topic that subscribing needed. Deleting one is undoing one's own
+ * subscription (ActiveMQ asks nothing more); whose subscription it is, is
+ * settled by the owner binding (broker/durable.ts), so admin would only
+ * lock users out of cleaning up after themselves.
+ */
+export function authorizeDurableRemoval(session: Session, topic: string): void {
+  requireRead(session, topic, null);
 }
 
 function requireRead(session: Session, destination: string, headers: FrameHeaders | null): void {

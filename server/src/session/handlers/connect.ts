@@ -7,7 +7,7 @@ import { SessionError } from '../errors.js';
 import { negotiateHeartBeat, parseHeartBeat } from '../heartbeat.js';
 import type { Delivery } from '../resumption.js';
 import type { Session } from '../session.js';
-import { adoptPrincipal, authenticate, identityOf } from './access.js';
+import { adoptPrincipal, authenticate, identityOf, userOf } from './access.js';
 
 /**
  * CONNECT / STOMP: pick the version, check the login, agree heart-beats,
@@ -53,7 +53,8 @@ function completeConnect(
   session.login = principal.anonymous ? (frame.headers.login ?? '') : principal.name;
   const resend = resumeParked(session, frame);
   const clientId = frame.headers['client-id'] ?? session.clientId;
-  if (clientId !== '') session.context.broker.claimClientId(clientId, session.ownerId);
+  if (clientId !== '')
+    session.context.broker.claimClientId(clientId, session.ownerId, userOf(session));
   session.clientId = clientId;
 
   const hb = session.context.config.heartbeat;

@@ -28,7 +28,7 @@ export function rewriteReplyTo(session: Session, headers: FrameHeaders): void {
     prefetch: 1,
     consumer: session,
   });
-  subscription.wirePrefix = `subscription:${escapeHeader(replyTo, session.version)}\n`;
+  subscription.setWirePrefix(`subscription:${escapeHeader(replyTo, session.version)}\n`);
   session.subscriptions.set(replyTo, subscription);
   session.subscriptionsByHandle.set(subscription.handle, subscription);
   session.autoSubscriptions.set(replyTo, subscription);

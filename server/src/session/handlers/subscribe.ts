@@ -5,7 +5,7 @@ import { escapeHeader } from '../../protocol/escape.js';
 import type { Frame, FrameHeaders } from '../../protocol/frame.js';
 import { missingHeader, SessionError } from '../errors.js';
 import type { Session } from '../session.js';
-import { authorizeSubscribe } from './access.js';
+import { authorizeSubscribe, userOf } from './access.js';
 import { durableName } from './durable-name.js';
 import { parseHistoryRequest } from './history-request.js';
 
@@ -30,7 +30,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
     id = destination;
   }
   // An explicit SUBSCRIBE takes over from an automatic reply-to subscription on the same temp queue.
-  const automatic = session.autoSubscriptions.get(destination);
+  const automatic = session.autoSubscriptionTo(destination);
   if (automatic !== undefined) {
     session.autoSubscriptions.delete(destination);
     session.subscriptions.delete(automatic.id);
@@ -70,7 +70,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
     prefetch,
     consumer: session,
   });
-  subscription.wirePrefix = `subscription:${escapeHeader(id, session.version)}\n`;
+  subscription.setWirePrefix(`subscription:${escapeHeader(id, session.version)}\n`);
   const selector = headers.selector;
   // An empty selector is no selector (JMS).
   if (selector !== undefined && selector.trim() !== '') {
@@ -94,7 +94,13 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
       broker.subscribe(subscription, history, headers);
       return null;
     }
-    return broker.subscribeDurable(durable.key, session.clientId, durable.name, subscription);
+    return broker.subscribeDurable(
+      durable.key,
+      session.clientId,
+      durable.name,
+      subscription,
+      userOf(session),
+    );
   } catch (err) {
     session.subscriptions.delete(id);
     session.subscriptionsByHandle.delete(subscription.handle);
