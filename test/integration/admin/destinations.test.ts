@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { adminClient, until } from '../../helpers/admin-http.js';
 import { startBroker } from '../../helpers/broker.js';
+import { encodeFrame } from '../../helpers/frames.js';
 import { sendAck, sendNack } from '../../helpers/persistence.js';
 import { uniqueName } from '../../helpers/raw-client.js';
 
@@ -49,6 +50,28 @@ describe('admin API: topics and subscriptions', () => {
     const missing = await api.get('/topics/never.used');
     expect(missing.status).toBe(404);
     expect(missing.body.error).toBe('No topic /topic/never.used on this broker.');
+  });
+
+  it("counts a topic's copies that a subscriber's flow policy dropped", async () => {
+    const b = await startBroker();
+    const api = adminClient(b);
+    const name = uniqueName('rate');
+    const limited = await b.connectTcp();
+    await limited.subscribe(`/topic/${name}`, 'l', { 'x-max-rate': '1' });
+    const producer = await b.connectTcp();
+    // Five SENDs in one write are handled in one turn: the budget of one message a second lets one through.
+    const burst = Buffer.concat(
+      Array.from({ length: 5 }, (_, i) =>
+        encodeFrame('SEND', { destination: `/topic/${name}` }, `p${i}`),
+      ),
+    );
+    producer.sendRaw(burst);
+    expect((await limited.message()).bodyText).toBe('p0');
+    const row = await until(
+      () => api.get(`/topics/${name}`),
+      (r) => r.body.published === 5,
+    );
+    expect(row.body).toMatchObject({ published: 5, delivered: 5, dropped: 4 });
   });
 
   it('lists subscriptions and the consumers of a destination, wildcards included', async () => {
