@@ -36,7 +36,11 @@ export function createConsoleHandler(root = defaultConsoleDir()): HttpHandler {
 }
 
 function redirect(location: string): HttpResponseData {
-  return { status: 301, headers: { location, 'content-type': 'text/plain' }, body: `${location}\n` };
+  return {
+    status: 301,
+    headers: { location, 'content-type': 'text/plain' },
+    body: `${location}\n`,
+  };
 }
 
 function missing(root: string): HttpResponseData {
