@@ -28,7 +28,10 @@ export function browserView({ param: name, refreshSoon }) {
         get(`/queues/${segment(name)}`),
         get(`/queues/${segment(name)}/messages?limit=${LIMIT}`),
       ]);
-      header.replaceChildren(h('h1', {}, q.destination), queueActions(q, refreshSoon));
+      header.replaceChildren(
+        h('h1', {}, q.destination),
+        queueActions(q, refreshSoon, { browse: false }),
+      );
       stats.replaceChildren(
         stat('Depth', num(q.depth)),
         stat('In flight', num(q.inFlight)),

@@ -11,7 +11,7 @@ export function explainView() {
     placeholder: '/topic/prices.eu',
     value: '/queue/',
   });
-  const headers = h('textarea', { name: 'headers', rows: 4, placeholder: 'region=eu\npriority=9' });
+  const headers = h('textarea', { name: 'headers', rows: 2, placeholder: 'region=eu\npriority=9' });
   const sender = h('input', { name: 'sender', placeholder: 'optional: a connection id' });
   const summary = h('p', { class: 'summary' });
   const matched = new SortableTable({
@@ -88,7 +88,7 @@ export function explainView() {
       summary.replaceChildren(
         h('strong', {}, answer.destination),
         ` (${answer.kind ?? 'destination'}): ${answer.matched.length} would receive it, ${answer.rejected.length} would not.`,
-        answer.accepted === false ? badge('the sender may not send here', 'bad') : null,
+        answer.accepted === false ? badge('the sender may not send here', 'bad') : '',
       );
       summary.classList.remove('error');
       matched.update(answer.matched);

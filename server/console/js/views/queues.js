@@ -100,7 +100,7 @@ export function queuesView({ refreshSoon }) {
   };
 }
 
-export function queueActions(q, refreshSoon) {
+export function queueActions(q, refreshSoon, { browse = true } = {}) {
   const name = segment(q.name);
   return h(
     'div',
