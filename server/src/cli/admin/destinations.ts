@@ -99,7 +99,7 @@ async function describe(
       ['dead-lettered', d.deadLettered],
       ['dead-letter queue', dlq ? `${dlq.name} (depth ${dlq.depth})` : 'none'],
       ['rates', rates],
-      ['policy', d.policy],
+      ...policyFields(d.policy),
     ]);
   } else {
     const history = d.history as Json | null | undefined;
@@ -116,7 +116,7 @@ async function describe(
       ['published / delivered', `${d.published ?? ''} / ${d.delivered ?? ''}`],
       ['dropped', d.dropped],
       ['rates', rates],
-      ['policy', d.policy],
+      ...policyFields(d.policy),
     ]);
   }
   const live = kind === 'queue' ? d.consumers : d.subscriptions;
@@ -145,4 +145,10 @@ async function remove(client: AdminClient, flags: AdminFlags, destination: strin
   const answer = await client.delete(path);
   if (flags.json) return printJson(answer);
   printLine(`deleted ${destination}`);
+}
+
+/** A destination policy as one row per setting (one JSON cell would be too wide to read). */
+function policyFields(policy: unknown): [string, unknown][] {
+  if (typeof policy !== 'object' || policy === null) return [];
+  return Object.entries(policy).map(([key, value]) => [`policy ${key}`, value]);
 }
