@@ -4,7 +4,13 @@
  * itself), traffic totals per transport, and closing a connection.
  */
 
-import type { AdminHost, ConnectionView, SubscriptionView, WireTotals } from './admin/host.js';
+import type {
+  AdminHost,
+  ClusterView,
+  ConnectionView,
+  SubscriptionView,
+  WireTotals,
+} from './admin/host.js';
 import type { Authenticator, Authorizer, Principal } from './auth/index.js';
 import type { Broker } from './broker/broker.js';
 import type { Subscription } from './broker/subscription.js';
@@ -24,6 +30,7 @@ export interface ServerAdminParts {
   sessions: ReadonlySet<Session>;
   broker(): Broker;
   nodeId(): string;
+  clusterStatus(): Promise<ClusterView>;
   shutdown(): Promise<void>;
 }
 
@@ -136,8 +143,11 @@ export class ServerAdminHost implements AdminHost {
       : { ownerId: session.ownerId, principal: session.principal };
   }
 
-  shutdown(by: string): void {
-    this.parts.logger.info({ action: 'shutdown', target: 'broker', user: by }, 'admin action');
+  clusterStatus(): Promise<ClusterView> {
+    return this.parts.clusterStatus();
+  }
+
+  shutdown(_by: string): void {
     // After the HTTP answer has gone out.
     setTimeout(() => {
       this.parts

@@ -163,6 +163,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       sessions: this.sessions,
       broker: () => this.broker,
       nodeId: () => this.nodeName,
+      clusterStatus: () => this.clusterStatus(),
       shutdown: () => this.close(),
     });
     this.metrics = this.config.metrics.enabled ? new BrokerMetrics(this.admin) : null;

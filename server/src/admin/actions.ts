@@ -53,7 +53,6 @@ async function send(call: AdminCall) {
   const written = call.broker.publish(destination, headers, Buffer.from(text, 'utf8'), '', options);
   // Answer once a persistent message is committed, as a RECEIPT would.
   if (written !== null) await written;
-  call.host.logger.info({ action: 'send', target: destination, user: call.user }, 'admin action');
   return { messageId: headers['message-id'] ?? null };
 }
 
@@ -96,12 +95,19 @@ function explain(call: AdminCall) {
 
 export const actionRoutes: Route[] = [
   // Access is checked per destination inside (admin on it suffices).
-  { method: 'POST', path: '/send', access: 'monitor', handle: send },
+  {
+    method: 'POST',
+    path: '/send',
+    access: 'monitor',
+    action: { name: 'send', target: (call) => String(call.json().destination ?? '') },
+    handle: send,
+  },
   { method: 'POST', path: '/explain', access: 'monitor', handle: explain },
   {
     method: 'POST',
     path: '/shutdown',
     access: 'admin',
+    action: { name: 'shutdown', target: () => 'broker' },
     handle: (call) => {
       call.host.shutdown(call.user);
       return { stopping: true };

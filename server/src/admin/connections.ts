@@ -24,13 +24,10 @@ export const connectionRoutes: Route[] = [
     method: 'DELETE',
     path: '/connections/:id',
     access: 'admin',
+    action: { name: 'close-connection', target: (call) => call.params.id! },
     handle: (call) => {
       const id = call.params.id!;
       if (!call.host.closeConnection(id, call.user)) throw notFound('connection', id);
-      call.host.logger.info(
-        { action: 'close-connection', target: id, user: call.user },
-        'admin action',
-      );
       return { closed: true };
     },
   },

@@ -61,6 +61,14 @@ export interface WireTotals {
   bytesOut: number;
 }
 
+/** The cluster as the server reports it (cluster/ ClusterStatus); `enabled` false when running alone. */
+export interface ClusterView {
+  enabled: boolean;
+  nodeId: string;
+  nodes: { id: string; address: string; connections: number; self: boolean; lastSeen: number }[];
+  redis: { url: string; healthy: boolean; latencyMs: number | null } | null;
+}
+
 export interface AdminHost {
   readonly config: BrokerConfig;
   readonly counters: Counters;
@@ -84,6 +92,8 @@ export interface AdminHost {
   wireTotals(): Record<TransportKind, WireTotals>;
   /** The principal and owner id of a live connection, for routing explain; undefined when none. */
   connectionIdentity(id: string): { ownerId: string; principal: Principal | null } | undefined;
+  /** Every node of the cluster and Redis health, when clustering is on. */
+  clusterStatus(): Promise<ClusterView>;
   /** Begin a graceful shutdown (after the current response is written). */
   shutdown(by: string): void;
 }

@@ -1,4 +1,4 @@
-/** GET /overview: the broker at a glance, and GET /cluster (one node until clustering lands). */
+/** GET /overview: the broker at a glance, and GET /cluster (this node alone, or every node of the cluster). */
 import { VERSION } from '../version.js';
 import type { AdminHost } from './host.js';
 import { round } from './queues.js';
@@ -15,7 +15,22 @@ function nodeView(host: AdminHost) {
   };
 }
 
-export function overview(host: AdminHost) {
+/** The nodes: the cluster's when clustering is on, else this node alone. */
+async function cluster(host: AdminHost) {
+  const status = await host.clusterStatus();
+  if (!status.enabled) return { enabled: false, nodes: [nodeView(host)], redis: null };
+  return {
+    enabled: true,
+    nodeId: status.nodeId,
+    nodes: status.nodes.map((node) => ({
+      ...node,
+      uptimeMs: node.self ? Date.now() - host.startedAt : null,
+    })),
+    redis: status.redis,
+  };
+}
+
+export async function overview(host: AdminHost) {
   const broker = host.broker;
   const totals = host.wireTotals();
   const store = broker.store.stats();
@@ -57,7 +72,7 @@ export function overview(host: AdminHost) {
       lastCommitMs: round(store.lastCommitMs),
     },
     memory: { rss: memory.rss, heapUsed: memory.heapUsed },
-    cluster: { enabled: false, nodes: [nodeView(host)] },
+    cluster: await cluster(host).then(({ enabled, nodes }) => ({ enabled, nodes })),
   };
 }
 
@@ -67,6 +82,6 @@ export const overviewRoutes: Route[] = [
     method: 'GET',
     path: '/cluster',
     access: 'monitor',
-    handle: (call) => ({ enabled: false, nodes: [nodeView(call.host)], redis: null }),
+    handle: (call) => cluster(call.host),
   },
 ];

@@ -82,11 +82,8 @@ function isUtf8Prefix(bytes: Buffer): boolean {
   return bad < 0 || bad >= decoded.length - 1;
 }
 
-function log(call: AdminCall, action: string, target: string, extra: Record<string, unknown> = {}) {
-  call.host.logger.info({ action, target, user: call.user, ...extra }, 'admin action');
-}
-
 const destinationOf = (params: Readonly<Record<string, string>>) => `/queue/${params.name}`;
+const queueTarget = (call: AdminCall) => `/queue/${call.params.name}`;
 
 export const queueRoutes: Route[] = [
   {
@@ -128,18 +125,15 @@ export const queueRoutes: Route[] = [
     path: '/queues/:name/messages',
     access: 'admin',
     destinationOf,
-    handle: (call) => {
-      const queue = queueOf(call);
-      const purged = queue.purge();
-      log(call, 'purge', queue.destination, { purged });
-      return { purged };
-    },
+    action: { name: 'purge', target: queueTarget },
+    handle: (call) => ({ purged: queueOf(call).purge() }),
   },
   {
     method: 'DELETE',
     path: '/queues/:name',
     access: 'admin',
     destinationOf,
+    action: { name: 'delete-destination', target: queueTarget },
     handle: (call) => {
       const queue = queueOf(call);
       if (queue.consumerCount > 0) {
@@ -151,7 +145,6 @@ export const queueRoutes: Route[] = [
         );
       }
       const purged = call.broker.deleteQueue(queue.name);
-      log(call, 'delete', `/queue/${queue.name}`, { purged });
       return { deleted: true, purged };
     },
   },
@@ -160,10 +153,10 @@ export const queueRoutes: Route[] = [
     path: '/queues/:name/replay',
     access: 'admin',
     destinationOf,
+    action: { name: 'dlq-replay', target: queueTarget },
     handle: (call) => {
       const result = replayDeadLetters(call.broker, call.params.name!);
       if (result === null) throw notFound('queue', `/queue/${call.params.name}`);
-      log(call, 'replay', `/queue/${call.params.name}`, { ...result });
       return result;
     },
   },

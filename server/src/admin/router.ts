@@ -6,6 +6,7 @@
 import type { Principal } from '../auth/index.js';
 import type { Broker } from '../broker/broker.js';
 import { BrokerError } from '../broker/errors.js';
+import { logAdminAction } from '../logger.js';
 import type { HttpRequestInfo, HttpResponseData } from '../transport/connection.js';
 import { type Access, authenticateRequest, requireAccess } from './access.js';
 import { AdminError, badRequest, clip } from './errors.js';
@@ -38,6 +39,11 @@ export interface Route {
    * suffices (global admin always does).
    */
   destinationOf?: (params: Readonly<Record<string, string>>) => string;
+  /**
+   * For actions (POST, DELETE): the verb and the target of its `admin action`
+   * log line, written by the router once the action took effect or failed.
+   */
+  action?: { name: string; target(call: AdminCall): string };
   handle(call: AdminCall): unknown;
 }
 
@@ -81,6 +87,37 @@ export class AdminRouter {
     }
   }
 
+  /** Run an action and put it on record: who did what to what, and whether it worked. */
+  private async act(
+    action: NonNullable<Route['action']>,
+    call: AdminCall,
+    route: Route,
+  ): Promise<unknown> {
+    let target = '';
+    try {
+      target = action.target(call);
+      const result = await route.handle(call);
+      logAdminAction(this.host.logger, {
+        action: action.name,
+        target,
+        user: call.user,
+        remoteAddress: call.request.remoteAddress,
+        ...countsOf(result),
+      });
+      return result;
+    } catch (err) {
+      logAdminAction(this.host.logger, {
+        action: action.name,
+        target,
+        user: call.user,
+        remoteAddress: call.request.remoteAddress,
+        ok: false,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      throw err;
+    }
+  }
+
   private async dispatch(request: HttpRequestInfo): Promise<unknown> {
     const query = request.url.indexOf('?');
     const path = query < 0 ? request.url : request.url.slice(0, query);
@@ -117,7 +154,8 @@ export class AdminRouter {
         user: principal.name,
         json: () => parseBody(request),
       };
-      return await route.handle(call);
+      if (route.action === undefined) return await route.handle(call);
+      return await this.act(route.action, call, route);
     }
     if (allowed.length > 0) {
       throw new AdminError(
@@ -133,6 +171,15 @@ export class AdminRouter {
       `No admin endpoint ${clip(path)}. The endpoints are listed in docs/admin-api.md.`,
     );
   }
+}
+
+/** Numbers an action answered with (purged, moved…), kept on its log line. */
+function countsOf(result: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof result !== 'object' || result === null) return out;
+  for (const [key, value] of Object.entries(result))
+    if (typeof value === 'number') out[key] = value;
+  return out;
 }
 
 function matchSegments(pattern: string[], actual: string[]): Record<string, string> | null {

@@ -56,6 +56,10 @@ export const subscriptionRoutes: Route[] = [
     method: 'DELETE',
     path: '/durable-subscriptions/:clientId/:name',
     access: 'admin',
+    action: {
+      name: 'drop-durable-subscription',
+      target: (call) => `${call.params.clientId}:${call.params.name}`,
+    },
     handle: async (call) => {
       const { clientId, name } = call.params as { clientId: string; name: string };
       const found = call.broker.durables
@@ -73,10 +77,6 @@ export const subscriptionRoutes: Route[] = [
         );
       }
       await call.broker.removeDurable(found.record.key, name);
-      call.host.logger.info(
-        { action: 'drop-durable-subscription', target: found.record.key, user: call.user },
-        'admin action',
-      );
       return { deleted: true };
     },
   },

@@ -69,13 +69,9 @@ export const topicRoutes: Route[] = [
     path: '/topics/:name',
     access: 'admin',
     destinationOf: (params) => `/topic/${params.name}`,
+    action: { name: 'delete-destination', target: (call) => `/topic/${call.params.name}` },
     handle: (call) => {
-      const name = topicName(call);
-      call.broker.deleteTopic(name);
-      call.host.logger.info(
-        { action: 'delete', target: `/topic/${name}`, user: call.user },
-        'admin action',
-      );
+      call.broker.deleteTopic(topicName(call));
       return { deleted: true };
     },
   },
