@@ -119,6 +119,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (addresses.ws) {
     const base = `${addresses.ws.host}:${addresses.ws.port}`;
     lines.push(`  demo and pages:     http://${base}/`);
+    if (broker.config.admin.enabled) lines.push(`  web console:        http://${base}/admin/`);
     lines.push(`  STOMP over WebSocket: ws://${base}${broker.config.wsPaths[0]}`);
   }
   if (addresses.tcp)

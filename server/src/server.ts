@@ -3,6 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createAdminApi } from './admin/api.js';
+import { createConsoleHandler } from './admin/console-files.js';
 import { createHttpHandler } from './admin/http.js';
 import { BrokerMetrics } from './admin/metrics.js';
 import { createStaticHandler } from './admin/static-files.js';
@@ -174,6 +175,7 @@ export class StompedeBroker implements ConnectionAcceptor {
           ? null
           : { path: this.config.metrics.path, handle: (request) => metrics.handle(request) },
       files: createStaticHandler(this.config.demoDir ?? defaultDemoDir(), this.config.wsPaths),
+      console: this.config.admin.enabled ? createConsoleHandler() : null,
     });
   }
 

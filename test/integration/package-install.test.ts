@@ -70,11 +70,14 @@ describe('packed npm packages', () => {
     expect(pkg.engines.node).toMatch(/>=\s*20/);
     expect(Object.keys(pkg.exports)).toContain('.');
     const stray = packedFiles.filter(
-      (f) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(f),
+      (f) => !/^(dist\/|console\/|package\.json$|README\.md$|LICENSE$)/.test(f),
     );
     expect(stray).toEqual([]);
     expect(packedFiles).toContain('dist/cli.js');
     expect(packedFiles).toContain('dist/index.d.ts');
+    // The web console ships as plain files, served at /admin/.
+    expect(packedFiles).toContain('console/index.html');
+    expect(packedFiles).toContain('console/js/app.js');
     const listing = execFileSync('npm', ['ls', '--all', '--parseable'], {
       cwd: dir,
       encoding: 'utf8',
@@ -123,5 +126,8 @@ describe('packed npm packages', () => {
       timeout: 20_000,
     });
     expect(JSON.parse(out.trim())).toEqual({ hello: 'from the tarball' });
+    const page = await fetch(`${wsUrl.replace(/^ws/, 'http').replace(/\/stomp$/, '')}/admin/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Stompede console</title>');
   }, 60_000);
 });

@@ -21,6 +21,16 @@ export type Access = 'monitor' | 'admin';
 
 const CHALLENGE = { 'www-authenticate': 'Basic realm="stompede"' };
 
+/**
+ * The Basic challenge, except for script requests marked with
+ * `X-Requested-With` (the web console): a browser answers a challenge to
+ * fetch() with its own login prompt and holds the request until it is
+ * dismissed, so the console could never show its login form.
+ */
+function challengeFor(request: HttpRequestInfo): Record<string, string> {
+  return request.headers['x-requested-with'] === undefined ? CHALLENGE : {};
+}
+
 /** Authenticate the request; 401 when credentials are missing (and required) or wrong. */
 export async function authenticateRequest(
   host: AdminHost,
@@ -35,7 +45,7 @@ export async function authenticateRequest(
       401,
       'unauthorized',
       'The admin API needs credentials: HTTP Basic with a user of the broker users file, or Authorization: Bearer <JWT>.',
-      CHALLENGE,
+      challengeFor(request),
     );
   }
   const space = header.indexOf(' ');
@@ -55,7 +65,7 @@ export async function authenticateRequest(
       401,
       'unauthorized',
       `Authorization scheme '${scheme.slice(0, 20)}' is not supported here: use Basic or Bearer.`,
-      CHALLENGE,
+      challengeFor(request),
     );
   }
   try {
@@ -74,7 +84,7 @@ export async function authenticateRequest(
       401,
       'unauthorized',
       'The credentials were not accepted. Check the user name and passcode (or the token).',
-      CHALLENGE,
+      challengeFor(request),
     );
   }
 }

@@ -4,6 +4,7 @@
  */
 import { pathnameOf } from '../transport/common.js';
 import type { HttpHandler, HttpRequestInfo } from '../transport/connection.js';
+import { isConsolePath } from './console-files.js';
 import { type AdminRouter, API_PREFIX } from './router.js';
 
 export interface HttpParts {
@@ -11,6 +12,8 @@ export interface HttpParts {
   admin: AdminRouter | null;
   metrics: { path: string; handle: HttpHandler } | null;
   files: HttpHandler;
+  /** The web console at /admin (admin/console-files.ts); null when admin.enabled is off. */
+  console?: HttpHandler | null;
 }
 
 export function createHttpHandler(parts: HttpParts): HttpHandler {
@@ -21,6 +24,7 @@ export function createHttpHandler(parts: HttpParts): HttpHandler {
       return admin.handle(request);
     }
     if (metrics !== null && path === metrics.path) return metrics.handle(request);
+    if (parts.console && isConsolePath(path)) return parts.console(request);
     return files(request);
   };
 }

@@ -4,7 +4,8 @@
  *   GET    /connections/:id/trace?after=SEQ → {traceId, frames, dropped, active, expiresAt}
  *   DELETE /connections/:id/trace           stop (frames stay readable) → {stopped:true}
  * Watching a connection's frames shows what its client sends, so starting
- * and stopping a trace need admin; reading one needs monitor.
+ * and stopping a trace need admin (and are logged as admin actions); reading
+ * one needs monitor.
  */
 import { AdminError, notFound } from './errors.js';
 import { intParam, type Route } from './router.js';
@@ -26,16 +27,11 @@ export function traceRoutes(tracer: FrameTracer): Route[] {
       method: 'POST',
       path: '/connections/:id/trace',
       access: 'admin',
+      action: { name: 'start-trace', target: (call) => call.params.id! },
       handle(call) {
         const id = call.params.id!;
         const started = tracer.start(id);
-        if (started.ok) {
-          call.host.logger.info(
-            { connection: id, traceId: started.traceId, by: call.user },
-            'admin: frame trace started',
-          );
-          return { traceId: started.traceId, expiresAt: started.expiresAt };
-        }
+        if (started.ok) return { traceId: started.traceId, expiresAt: started.expiresAt };
         if (started.reason === 'no-connection') throw notFound('connection', id);
         throw new AdminError(
           409,
@@ -60,10 +56,10 @@ export function traceRoutes(tracer: FrameTracer): Route[] {
       method: 'DELETE',
       path: '/connections/:id/trace',
       access: 'admin',
+      action: { name: 'stop-trace', target: (call) => call.params.id! },
       handle(call) {
         const id = call.params.id!;
         if (!tracer.stop(id)) throw notFound('frame trace for connection', id);
-        call.host.logger.info({ connection: id, by: call.user }, 'admin: frame trace stopped');
         return { stopped: true };
       },
     },

@@ -6,6 +6,7 @@
  * per frame; all the copying below happens only while a trace is on.
  */
 import { isUtf8 } from 'node:buffer';
+import type { Counters } from '../counters.js';
 import type { Frame, StompVersion } from '../protocol/frame.js';
 
 export interface FrameTraceLimits {
@@ -34,6 +35,9 @@ export interface TracedFrame {
 }
 
 export const REDACTED = '[redacted]';
+
+/** Frames that fell out of a trace's ring (it holds frameTrace.maxFrames), in metrics. */
+export const TRACE_FRAMES_DROPPED = 'stompede_frame_trace_dropped_total';
 
 /**
  * Header names whose values are secrets: CONNECT passcode, JWTs, HTTP-style
@@ -64,6 +68,7 @@ export class FrameTrace {
     private readonly limits: FrameTraceLimits,
     /** Told once when the trace stops (by request, expiry or connection end): detach the tap. */
     private readonly onStop: (trace: FrameTrace) => void,
+    private readonly counters: Counters | null = null,
   ) {
     this.traceId = traceId;
     this.startedAt = Date.now();
@@ -143,7 +148,10 @@ export class FrameTrace {
     secretBody: boolean,
   ): void {
     if (!this.active) return;
-    if (this.ring[this.next] !== undefined) this.dropped++;
+    if (this.ring[this.next] !== undefined) {
+      this.dropped++;
+      this.counters?.increment(TRACE_FRAMES_DROPPED);
+    }
     const size = end - start;
     let bodyPreview = '';
     let bodyEncoding: 'utf8' | 'base64' = 'utf8';

@@ -26,9 +26,6 @@ export interface TraceRead {
   frames: TracedFrame[];
 }
 
-/** Frames that fell out of a trace's ring (it holds frameTrace.maxFrames). */
-export const TRACE_FRAMES_DROPPED = 'stompede_frame_trace_dropped_total';
-
 export class FrameTracing {
   private readonly traces = new Map<string, FrameTrace>();
 
@@ -53,10 +50,14 @@ export class FrameTracing {
       this.counters.increment(LIMIT_BREACHES, { limit: 'frameTrace.maxTraces' });
       return { ok: false, reason: 'too-many', limit: this.config.maxTraces };
     }
-    const trace = new FrameTrace(randomBytes(9).toString('base64url'), this.config, (stopped) => {
-      if (session.trace === stopped) session.trace = null;
-      if (stopped.dropped > 0) this.counters.increment(TRACE_FRAMES_DROPPED, {}, stopped.dropped);
-    });
+    const trace = new FrameTrace(
+      randomBytes(9).toString('base64url'),
+      this.config,
+      (stopped) => {
+        if (session.trace === stopped) session.trace = null;
+      },
+      this.counters,
+    );
     this.traces.set(connectionId, trace);
     session.trace = trace;
     return { ok: true, traceId: trace.traceId, expiresAt: trace.expiresAt };

@@ -119,6 +119,8 @@ describe('frame tracer', () => {
     expect(frames[0]!.seq).toBe(total - 499);
     expect(frames.at(-1)).toMatchObject({ seq: total, direction: 'out', command: 'RECEIPT' });
     expect(frames.at(-2)).toMatchObject({ command: 'SEND', bodyPreview: `m${sends - 1}` });
+    const metrics = await (await fetch(`http://127.0.0.1:${ctx.addr.ws.port}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`^stompede_frame_trace_dropped_total ${total - 500}$`, 'm'));
   });
 
   it('records nothing for a connection nobody traces', async () => {
@@ -163,6 +165,27 @@ describe('frame tracer', () => {
       'in BOGUS',
       'out ERROR',
     ]);
+  });
+
+  it('refuses a trace past frameTrace.maxTraces running ones (409), and makes room once one stops', async () => {
+    const ctx = await startBroker({ frameTrace: { maxTraces: 1 } });
+    const call = api(ctx);
+    await ctx.connectTcp({}, 'first');
+    const first = await newConnectionId(call, []);
+    await ctx.connectTcp({}, 'second');
+    const second = await newConnectionId(call, [first]);
+    expect((await call('POST', `/connections/${first}/trace`)).status).toBe(200);
+    const refused = await call<{ error: string; code: string }>(
+      'POST',
+      `/connections/${second}/trace`,
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('conflict');
+    expect(refused.body.error).toContain('frameTrace.maxTraces');
+    expect((await call('DELETE', `/connections/${first}/trace`)).status).toBe(200);
+    expect((await call('POST', `/connections/${second}/trace`)).status).toBe(200);
+    // The stopped trace made room and is gone.
+    expect((await call('GET', `/connections/${first}/trace`)).status).toBe(404);
   });
 
   it('answers 404 naming an unknown connection', async () => {

@@ -150,6 +150,12 @@ describe('stompede admin verbs', () => {
     ]);
     expect(topics.find((t) => t.name === topic)).toMatchObject({ subscribers: 1, published: 4 });
 
+    const described = await stompede(['describe', `/topic/${topic}`, ...url]);
+    expect(described.code, described.stderr).toBe(0);
+    expect(described.stdout).toMatch(/subscribers\s*│?\s*1/);
+    expect(described.stdout).toMatch(/published \/ delivered\s*│?\s*4 \/ 4/);
+    expect(described.stdout).toContain('subscriptions:');
+
     const stats = await stompede(['stats', ...url]);
     expect(stats.code).toBe(0);
     expect(stats.stdout).toContain(`/topic/${topic}`);

@@ -79,8 +79,13 @@ async function describe(
   destination: string,
 ): Promise<void> {
   const { kind, path } = destinationPath(destination);
-  const d = await client.get<Json>(path);
-  if (flags.json) return printJson(d);
+  const [d, allDurables] = await Promise.all([
+    client.get<Json>(path),
+    kind === 'topic' ? client.get<Json[]>('/durable-subscriptions') : Promise.resolve([]),
+  ]);
+  const durables = allDurables.filter((s) => s.destination === (d.destination ?? destination));
+  if (flags.json)
+    return printJson(kind === 'topic' ? { ...d, durableSubscriptionList: durables } : d);
   const rates = `in ${rate(pick(d, 'rates', 'inPerSec'))}/s, out ${rate(pick(d, 'rates', 'outPerSec'))}/s`;
   if (kind === 'queue') {
     const dlq = d.dlq as Json | null | undefined;
@@ -94,7 +99,7 @@ async function describe(
       ['dead-lettered', d.deadLettered],
       ['dead-letter queue', dlq ? `${dlq.name} (depth ${dlq.depth})` : 'none'],
       ['rates', rates],
-      ['policy', d.policy],
+      ...policyFields(d.policy),
     ]);
   } else {
     const history = d.history as Json | null | undefined;
@@ -111,14 +116,15 @@ async function describe(
       ['published / delivered', `${d.published ?? ''} / ${d.delivered ?? ''}`],
       ['dropped', d.dropped],
       ['rates', rates],
+      ...policyFields(d.policy),
     ]);
   }
-  const consumers = Array.isArray(d.consumers) ? (d.consumers as Json[]) : [];
+  const live = kind === 'queue' ? d.consumers : d.subscriptions;
+  const consumers = Array.isArray(live) ? (live as Json[]) : [];
   if (consumers.length > 0) {
-    printLine('consumers:');
+    printLine(kind === 'queue' ? 'consumers:' : 'subscriptions:');
     printTable(consumers, subscriptionColumns, '');
   }
-  const durables = Array.isArray(d.durable) ? (d.durable as Json[]) : [];
   if (durables.length > 0) {
     printLine('durable subscriptions:');
     printTable(
@@ -139,4 +145,10 @@ async function remove(client: AdminClient, flags: AdminFlags, destination: strin
   const answer = await client.delete(path);
   if (flags.json) return printJson(answer);
   printLine(`deleted ${destination}`);
+}
+
+/** A destination policy as one row per setting (one JSON cell would be too wide to read). */
+function policyFields(policy: unknown): [string, unknown][] {
+  if (typeof policy !== 'object' || policy === null) return [];
+  return Object.entries(policy).map(([key, value]) => [`policy ${key}`, value]);
 }

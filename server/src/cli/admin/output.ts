@@ -65,7 +65,7 @@ export function cell(value: unknown): string {
 
 function formatNumber(n: number): string {
   if (Number.isInteger(n)) return String(n);
-  return n.toFixed(n < 10 ? 2 : 1);
+  return String(Number(n.toFixed(Math.abs(n) < 10 ? 2 : 1)));
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
