@@ -119,7 +119,9 @@ export function decodeMessage(seq: number, buf: Buffer): StoredMessage {
   pos += 4 + len;
   const count = buf.readUInt32LE(pos);
   pos += 4;
-  const headers: Record<string, string> = {};
+  // Null prototype: a header named `__proto__` or `constructor` is plain data,
+  // and the broker can take the object as a message's headers without a copy.
+  const headers: Record<string, string> = Object.create(null);
   for (let i = 0; i < count; i++) {
     len = buf.readUInt32LE(pos);
     const name = buf.toString('utf8', pos + 4, pos + 4 + len);
@@ -127,16 +129,7 @@ export function decodeMessage(seq: number, buf: Buffer): StoredMessage {
     len = buf.readUInt32LE(pos);
     const value = buf.toString('utf8', pos + 4, pos + 4 + len);
     pos += 4 + len;
-    if (name === '__proto__') {
-      Object.defineProperty(headers, name, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      headers[name] = value;
-    }
+    headers[name] = value;
   }
   if (pos > buf.length) throw new RangeError(`stored message ${seq} is truncated`);
   return { seq, id, headers, body: buf.subarray(pos), priority, expires, timestamp };
