@@ -1466,7 +1466,7 @@ function printTable() {
 const HARD = {
   fanout: Q ? 40_000 : 150_000,
   latency: Q ? 30_000 : 80_000,
-  queue: Q ? 30_000 : 80_000,
+  queue: Q ? 30_000 : 150_000,
   idle: Q ? 40_000 : 180_000,
   startup: Q ? 60_000 : 420_000,
 };
