@@ -10,12 +10,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scenarioCluster } from './cluster.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { LISTENING_TAG } from './lib/server-child.mjs';
 import { parseTarget } from './lib/target.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SCENARIOS = ['fanout', 'latency', 'queue', 'idle', 'startup'];
+const SCENARIOS = ['fanout', 'latency', 'queue', 'idle', 'startup', 'cluster'];
 const hrNs = () => Number(process.hrtime.bigint());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.log('#', ...a);
@@ -1469,6 +1470,7 @@ const HARD = {
   queue: Q ? 30_000 : 150_000,
   idle: Q ? 40_000 : 180_000,
   startup: Q ? 60_000 : 420_000,
+  cluster: Q ? 60_000 : 120_000,
 };
 const FUNCS = {
   fanout: scenarioFanout,
@@ -1476,6 +1478,11 @@ const FUNCS = {
   queue: scenarioQueue,
   idle: scenarioIdle,
   startup: scenarioStartup,
+  // bench/cluster.mjs: cross-node fan-out through Redis next to one node, same run.
+  cluster: () =>
+    T
+      ? Promise.resolve(log('cluster: skipped for --target (it starts its own nodes and Redis)'))
+      : scenarioCluster({ quick: Q, log, addRow, startServer, round }),
 };
 
 const started = Date.now();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Install the Debian packages that some test suites drive as real third-party
-// clients (test/compat). Idempotent: nothing happens when everything is present.
+// clients (test/compat), and redis-server for the cluster tests. Idempotent: nothing happens when everything is present.
 // As root it installs what is missing with apt-get; otherwise it prints which
 // tests will be skipped and how to install the packages, and exits 0 (those
 // tests skip themselves when their dependency is missing).
@@ -51,8 +51,13 @@ const SYSTEM_DEPS = [
     tests: 'test/e2e/**',
     present: () => existsSync('/usr/bin/chromium'),
   },
-  // Later, e.g.:
-  // { apt: 'redis-server', what: 'Redis', tests: 'test/cluster/**', present: () => hasCommand('redis-server') },
+  {
+    // The shared engine of a cluster (server/src/cluster/); the cluster tests start their own.
+    apt: 'redis-server',
+    what: 'Redis (redis-server)',
+    tests: 'test/integration/cluster/**',
+    present: () => hasCommand('redis-server'),
+  },
 ];
 
 function aptGet(args) {

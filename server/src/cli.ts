@@ -6,6 +6,7 @@ import { registerAdminCommands } from './cli/admin/index.js';
 import { registerConfig } from './cli/config-check.js';
 import { CliError, registerClientCommands } from './cli/index.js';
 import { registerUser } from './cli/user.js';
+import { ClusterError } from './cluster/errors.js';
 import {
   type BrokerConfig,
   ConfigError,
@@ -33,6 +34,8 @@ interface ServeFlags {
   tlsCa?: string;
   tlsPort?: number | 'off';
   wssPort?: number | 'off';
+  cluster?: string;
+  clusterNodeId?: string;
 }
 
 /** A port number, or 'off' to disable that listener (commander drops a parser's null, so 'off' stays a string here). */
@@ -67,6 +70,7 @@ function configFor(flags: ServeFlags): DeepPartial<BrokerConfig> {
       usersFile: flags.usersFile,
       allowAnonymous: flags.allowAnonymous === true ? true : undefined,
     },
+    cluster: { url: flags.cluster, nodeId: flags.clusterNodeId },
     tls: {
       certFile: flags.tlsCert,
       keyFile: flags.tlsKey,
@@ -125,6 +129,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     const base = `${addresses.wss.host}:${addresses.wss.port}`;
     lines.push(`  STOMP over secure WebSocket: wss://${base}${broker.config.wsPaths[0]}`);
   }
+  const cluster = await broker.clusterStatus();
+  if (cluster.enabled) lines.push(`  cluster node ${cluster.nodeId} through ${cluster.redis?.url}`);
   lines.push('Press Ctrl+C to stop.');
   process.stderr.write(`${lines.join('\n')}\n`);
   let stopping = false;
@@ -225,6 +231,14 @@ program
     'HTTPS + secure WebSocket port, or "off" (STOMPEDE_WSS_PORT; default off)',
     portArg,
   )
+  .option(
+    '--cluster <url>',
+    'join a cluster through Redis: redis://[user:password@]HOST:PORT[/DB] (STOMPEDE_CLUSTER_URL; cluster.url)',
+  )
+  .option(
+    '--cluster-node-id <id>',
+    "this node's id in the cluster (STOMPEDE_CLUSTER_NODE_ID; default hostname:tcp-port)",
+  )
   .action(serve);
 
 registerClientCommands(program);
@@ -236,6 +250,10 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
     process.stderr.write(`stompede: ${err.message}\n`);
     process.exit(err.exitCode);
+  }
+  if (err instanceof ClusterError) {
+    process.stderr.write(`stompede: ${err.message}\n${err.detail}\n`);
+    process.exit(2);
   }
   if (err instanceof ConfigError) {
     process.stderr.write(`stompede: ${err.message}\n`);

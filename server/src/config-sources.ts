@@ -71,6 +71,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<BrokerConfig>
   if (env.STOMPEDE_USERS_FILE) auth.usersFile = env.STOMPEDE_USERS_FILE;
   if (env.STOMPEDE_JWT_SECRET) auth.jwt = { secret: env.STOMPEDE_JWT_SECRET };
   if (Object.keys(auth).length > 0) out.auth = auth;
+  const cluster: NonNullable<DeepPartial<BrokerConfig>['cluster']> = {};
+  if (env.STOMPEDE_CLUSTER_URL) cluster.url = env.STOMPEDE_CLUSTER_URL;
+  if (env.STOMPEDE_CLUSTER_NODE_ID) cluster.nodeId = env.STOMPEDE_CLUSTER_NODE_ID;
+  if (Object.keys(cluster).length > 0) out.cluster = cluster;
   return out;
 }
 

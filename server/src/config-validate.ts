@@ -6,10 +6,12 @@
 import { isDistinguishedName } from './auth/certificates.js';
 import { JWT_ALGORITHMS } from './auth/types.js';
 import { isValidUserName } from './auth/users.js';
+import { parseRedisUrl } from './cluster/redis-url.js';
 import type {
   AuthConfig,
   AuthPermission,
   BrokerConfig,
+  ClusterConfig,
   DestinationPolicy,
   OriginsConfig,
   TlsConfig,
@@ -148,9 +150,13 @@ export function validate(config: BrokerConfig): void {
     validatePolicy(`destinations[${i}]`, rule, false);
   });
   validateHistoryCeiling(config);
+  for (const [key, value] of Object.entries(config.frameTrace)) {
+    requireInt(`frameTrace.${key}`, value, 1);
+  }
   validateTls(config.tls);
   validateOrigins(config.origins);
   validateAuth(config.auth);
+  validateCluster(config.cluster);
   if (config.auth.clientCertificates.enabled && !config.tls.requestClientCert)
     throw new ConfigError(
       'auth.clientCertificates.enabled needs tls.requestClientCert (and tls.caFile): without it no client presents a certificate',
@@ -179,6 +185,40 @@ function validateAdmin(config: BrokerConfig): void {
 
 function requireBoolean(key: string, value: unknown): void {
   if (typeof value !== 'boolean') throw new ConfigError(`${key} must be true or false`);
+}
+
+function validateCluster(cluster: ClusterConfig): void {
+  if (cluster.url !== null) {
+    requireString('cluster.url', cluster.url);
+    // Throws a ConfigError-worthy message naming what is wrong with the URL (password masked).
+    try {
+      parseRedisUrl(cluster.url);
+    } catch (err) {
+      throw new ConfigError(`cluster.url: ${(err as Error).message}`);
+    }
+  }
+  if (cluster.nodeId !== null) {
+    requireString('cluster.nodeId', cluster.nodeId);
+    if (!/^[\w.:@-]{1,100}$/.test(cluster.nodeId)) {
+      throw new ConfigError(
+        `cluster.nodeId must be 1-100 letters, digits or . _ - : @ (got ${cluster.nodeId.slice(0, 120)})`,
+      );
+    }
+  }
+  if (typeof cluster.keyPrefix !== 'string')
+    throw new ConfigError('cluster.keyPrefix must be a string');
+  requireInt('cluster.heartbeatMs', cluster.heartbeatMs, 50);
+  requireInt('cluster.nodeTtlMs', cluster.nodeTtlMs, 100);
+  if (cluster.nodeTtlMs <= cluster.heartbeatMs) {
+    throw new ConfigError(
+      `cluster.nodeTtlMs (${cluster.nodeTtlMs}) must be greater than cluster.heartbeatMs (${cluster.heartbeatMs}), ` +
+        'or a live node would look dead between two heartbeats',
+    );
+  }
+  requireInt('cluster.claimIdleMs', cluster.claimIdleMs, 0);
+  requireInt('cluster.readBatch', cluster.readBatch, 1);
+  requireInt('cluster.pollMs', cluster.pollMs, 10);
+  requireInt('cluster.connectTimeoutMs', cluster.connectTimeoutMs, 100);
 }
 
 const AUTH_PERMISSIONS = ['read', 'write', 'admin'];

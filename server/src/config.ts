@@ -94,6 +94,13 @@ export interface BrokerConfig {
   /** WebSocket `Origin` allow-list (every WebSocket listener and attach()). */
   origins: OriginsConfig;
   /**
+   * The admin frame tracer (POST /admin/api/connections/:id/trace): each
+   * trace keeps at most maxFrames frames, stops by itself after
+   * maxDurationMs, and copies bodyPreviewBytes of each body; at most
+   * maxTraces are kept (running or stopped).
+   */
+  frameTrace: FrameTraceConfig;
+  /**
    * Who may connect and what they may do (README, "Security"). With no users
    * file, no JWT and no rules (the default) every connection is anonymous and
    * may do everything, which suits the default loopback host.
@@ -103,6 +110,8 @@ export interface BrokerConfig {
   admin: AdminConfig;
   /** Prometheus metrics on wsPort. */
   metrics: MetricsConfig;
+  /** Several nodes sharing destinations through Redis (README, "Cluster"). Off while `url` is null. */
+  cluster: ClusterConfig;
 }
 
 export interface AdminConfig {
@@ -125,6 +134,46 @@ export interface MetricsConfig {
    * label cardinality stays bounded however many destinations exist.
    */
   topDestinations: number;
+}
+
+/** The admin frame tracer: bounded so that watching a connection cannot slow the broker. */
+export interface FrameTraceConfig {
+  /** Frames one trace keeps (a ring: the oldest go first, counted as dropped). */
+  maxFrames: number;
+  /** A trace stops by itself this long after it started, ms. */
+  maxDurationMs: number;
+  /** Body bytes kept per traced frame (the preview); the size is always recorded. */
+  bodyPreviewBytes: number;
+  /** Traces kept at once across the broker (running or stopped; stopped ones make room first); one more is refused with 409. */
+  maxTraces: number;
+}
+
+export interface ClusterConfig {
+  /**
+   * `redis://[user:password@]HOST:PORT[/DB]` (or `rediss://` for TLS) of the
+   * Redis every node of the cluster shares; null = a single node, no Redis.
+   */
+  url: string | null;
+  /**
+   * This node's name in the cluster, unique among live nodes (a second node
+   * with the same id refuses to start). null = `<hostname>:<tcpPort>` when
+   * tcpPort is fixed, else `<hostname>-<random>`.
+   */
+  nodeId: string | null;
+  /** Prefix of every Redis key and channel, so several clusters can share one Redis. */
+  keyPrefix: string;
+  /** How often a node refreshes its registration (and checks for dead nodes' messages), ms. */
+  heartbeatMs: number;
+  /** A node that has not refreshed its registration for this long is dead, ms. Must exceed heartbeatMs. */
+  nodeTtlMs: number;
+  /** A dead node's unacked queue message is claimed by a live node once it has been idle this long, ms. */
+  claimIdleMs: number;
+  /** Most queue messages one node reads from Redis (or claims) in one go. */
+  readBatch: number;
+  /** How often a node with queue consumers polls Redis besides being notified (a missed notification costs this much), ms. */
+  pollMs: number;
+  /** Start-up: give up connecting to Redis after this long, ms. */
+  connectTimeoutMs: number;
 }
 
 export interface TlsConfig {
@@ -359,6 +408,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
     wssPort: null,
   },
   origins: { allowed: [], allowMissing: true },
+  frameTrace: { maxFrames: 500, maxDurationMs: 5 * 60_000, bodyPreviewBytes: 256, maxTraces: 16 },
   auth: {
     usersFile: null,
     allowAnonymous: null,
@@ -381,6 +431,17 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   },
   admin: { enabled: true, maxBodyBytes: 1024 * 1024, monitorGroup: 'monitor' },
   metrics: { enabled: true, path: '/metrics', topDestinations: 50 },
+  cluster: {
+    url: null,
+    nodeId: null,
+    keyPrefix: 'stompede:',
+    heartbeatMs: 1000,
+    nodeTtlMs: 5000,
+    claimIdleMs: 10_000,
+    readBatch: 100,
+    pollMs: 1000,
+    connectTimeoutMs: 5000,
+  },
 };
 
 export { configFromEnv, layerConfigs, readConfigFile } from './config-sources.js';

@@ -8,6 +8,8 @@ export class Counters {
   private readonly values = new Map<string, number>();
   private readonly labelsOf = new Map<string, Record<string, string>>();
   private readonly names = new Map<string, string>();
+  /** Listeners per counter name (the server logs limit breaches this way); null while there are none. */
+  private watchers: Map<string, (labels: Record<string, string>) => void> | null = null;
 
   /** Add `by` to counter `name` with `labels` (a small, bounded set of label values). */
   increment(name: string, labels: Record<string, string> = {}, by = 1): void {
@@ -20,6 +22,17 @@ export class Counters {
     } else {
       this.values.set(key, current + by);
     }
+    if (this.watchers !== null) this.watchers.get(name)?.(labels);
+  }
+
+  /**
+   * Call `listener` on every increment of counter `name`, with its labels:
+   * how the server writes one (rate-limited) log line per limit breach
+   * wherever in the layers it was counted. One listener per name.
+   */
+  watch(name: string, listener: (labels: Record<string, string>) => void): void {
+    this.watchers ??= new Map();
+    this.watchers.set(name, listener);
   }
 
   get(name: string, labels: Record<string, string> = {}): number {

@@ -11,6 +11,7 @@ import type { Subscription } from './broker/subscription.js';
 import type { BrokerConfig } from './config.js';
 import type { Counters } from './counters.js';
 import type { Logger } from './logger.js';
+import { FrameTracing } from './session/frame-tracing.js';
 import type { Session } from './session/session.js';
 import type { TransportKind } from './transport/connection.js';
 
@@ -41,7 +42,13 @@ export class ServerAdminHost implements AdminHost {
     tcp: emptyTotals(),
   };
 
-  constructor(private readonly parts: ServerAdminParts) {}
+  readonly frameTracer: FrameTracing;
+
+  constructor(private readonly parts: ServerAdminParts) {
+    this.frameTracer = new FrameTracing(parts.config.frameTrace, parts.counters, (id) =>
+      this.find(id),
+    );
+  }
 
   get config(): BrokerConfig {
     return this.parts.config;

@@ -4,12 +4,15 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createAdminApi } from './admin/api.js';
 import { createHttpHandler } from './admin/http.js';
+import { BrokerMetrics } from './admin/metrics.js';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
+import { ClusterBus, type ClusterStatus } from './cluster/index.js';
+import { clusterOptions } from './cluster-options.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
 import { Counters, LIMIT_BREACHES } from './counters.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, LimitBreachLog, type Logger } from './logger.js';
 import { encodeFrame } from './protocol/encoder.js';
 import { ServerAdminHost } from './server-admin.js';
 import { coversDestination } from './session/handlers/access.js';
@@ -117,20 +120,27 @@ export class StompedeBroker implements ConnectionAcceptor {
   /** Open client connections (parked sessions have none), in all and per remote address. */
   private openConnections = 0;
   private readonly connectionsByIp = new Map<string, number>();
-  /** When a refused connection was last logged (refusals come in floods; the counter has them all). */
-  private lastRefusalLog = 0;
   private closing = false;
   private allClosed: (() => void) | null = null;
+  /** The Redis bus to the other nodes, when config `cluster.url` is set. */
+  private clusterBus: ClusterBus | null = null;
+  /** `host:port` of the STOMP TCP listener (else the WebSocket one), as the other nodes list this one. */
+  private advertisedAddress = '';
   /** The admin API's view of this server (admin/host.ts). */
   readonly admin: ServerAdminHost;
   /** This node's name in the admin API: host:port of its HTTP listener once bound. */
   private nodeName = hostname();
+  /** Prometheus metrics (config `metrics`); null when off. */
+  private readonly metrics: BrokerMetrics | null;
   /** Samples the broker's rate rings once a second. */
   private rateTimer: NodeJS.Timeout | null = null;
 
   constructor(overrides: DeepPartial<BrokerConfig> = {}, logger?: Logger) {
     this.config = resolveConfig(overrides);
     this.logger = logger ?? createLogger(this.config.logLevel);
+    // One log line per limit breach, wherever it is counted (rate-limited per limit).
+    const breaches = new LimitBreachLog(this.logger);
+    this.counters.watch(LIMIT_BREACHES, (labels) => breaches.report(labels.limit ?? 'unknown'));
     // Reads the users and JWKS files now: a bad one stops the broker before it listens.
     this.auth = createAuth(this.config.auth, coversDestination, {
       onFailure: (remoteAddress, reason, delayMs) => {
@@ -154,9 +164,14 @@ export class StompedeBroker implements ConnectionAcceptor {
       nodeId: () => this.nodeName,
       shutdown: () => this.close(),
     });
+    this.metrics = this.config.metrics.enabled ? new BrokerMetrics(this.admin) : null;
+    const metrics = this.metrics;
     this.httpHandler = createHttpHandler({
       admin: this.config.admin.enabled ? createAdminApi(this.admin) : null,
-      metrics: null,
+      metrics:
+        metrics === null
+          ? null
+          : { path: this.config.metrics.path, handle: (request) => metrics.handle(request) },
       files: createStaticHandler(this.config.demoDir ?? defaultDemoDir(), this.config.wsPaths),
     });
   }
@@ -197,9 +212,14 @@ export class StompedeBroker implements ConnectionAcceptor {
       const state = await store.recover({ lazy: true });
       const broker = new Broker(this.config, store, this.counters);
       broker.recover(state, cleanShutdown);
+      await this.joinCluster(broker).catch(async (err: unknown) => {
+        await store.close().catch(() => {});
+        throw err;
+      });
       this.core = broker;
       this.rateTimer = setInterval(() => broker.sampleRates(Date.now()), 1000);
       this.rateTimer.unref();
+      this.metrics?.hookStore();
       this.context = {
         broker,
         config: this.config,
@@ -282,15 +302,8 @@ export class StompedeBroker implements ConnectionAcceptor {
     } else {
       return null;
     }
+    // Logged (rate-limited) as a limit breach through the counter's watcher; no session, so no open/close lines.
     this.counters.increment(LIMIT_BREACHES, { limit });
-    const now = Date.now();
-    if (now - this.lastRefusalLog >= 1000) {
-      this.lastRefusalLog = now;
-      this.logger.warn(
-        { limit, remoteAddress: ip, connections: this.openConnections },
-        'connection refused: too many connections',
-      );
-    }
     const headers: [string, string][] = [
       ['message', 'too many connections'],
       ['content-type', 'text/plain'],
@@ -359,6 +372,8 @@ export class StompedeBroker implements ConnectionAcceptor {
       throw err;
     }
     this.logger.info({ tcp, ws, wsTransport, tls: secure.tls, wss: secure.wss }, 'listening');
+    const advertised = tcp ?? ws;
+    this.advertisedAddress = advertised === null ? '' : `${advertised.host}:${advertised.port}`;
     return { tcp, ws, wsTransport, ...secure };
   }
 
@@ -541,6 +556,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     for (const session of [...this.parked.values()]) session.endParked();
     for (const session of [...this.sessions]) {
       if (session.state === 'connected' || session.state === 'awaiting-connect') {
+        session.noteEnd({ reason: 'server-shutdown', error: 'server shutting down' });
         session.sendError('server shutting down', 'The broker is shutting down; reconnect later.');
       }
     }
@@ -554,8 +570,10 @@ export class StompedeBroker implements ConnectionAcceptor {
     for (const session of [...this.sessions]) session.connection.destroy();
     this.scheduler.stop();
     if (this.rateTimer !== null) clearInterval(this.rateTimer);
+    this.metrics?.close();
     if (this.starting !== null) {
       const broker = await this.starting.catch(() => null);
+      if (broker !== null) await this.leaveCluster(broker);
       if (broker !== null) {
         // Remember which stored messages were handed out, so a clean restart flags exactly those redelivered.
         await broker
@@ -566,6 +584,40 @@ export class StompedeBroker implements ConnectionAcceptor {
       this.lock?.release();
     }
     this.logger.info('stopped');
+  }
+
+  // ── cluster ──────────────────────────────────────────────────────────
+
+  /** With `cluster.url`: connect to Redis and register this node, or fail (the URL, masked, and why). */
+  private async joinCluster(broker: Broker): Promise<void> {
+    const options = clusterOptions(this.config);
+    if (options === null) return;
+    const bus = await ClusterBus.open(options, this.logger);
+    bus.setLocalInfo(() => ({ address: this.advertisedAddress, connections: this.sessions.size }));
+    broker.joinCluster(bus, (fields, message) => this.logger.warn(fields, message));
+    this.clusterBus = bus;
+    this.logger.info({ nodeId: options.nodeId, redis: bus.url }, 'joined cluster');
+  }
+
+  /** Hand back what this node holds (its consumers are gone by now), then leave. */
+  private async leaveCluster(broker: Broker): Promise<void> {
+    const bus = this.clusterBus;
+    if (bus === null) return;
+    await broker.writeBarrier()?.catch(() => {});
+    broker.leaveCluster();
+    await bus.close();
+  }
+
+  /**
+   * The cluster as the admin API and `stompede status` show it: every live
+   * node with its connections, and Redis health. `enabled` false (and no
+   * nodes) when this broker runs alone.
+   */
+  async clusterStatus(): Promise<ClusterStatus> {
+    if (this.clusterBus === null) {
+      return { enabled: false, nodeId: '', nodes: [], redis: null };
+    }
+    return this.clusterBus.status(this.sessions.size);
   }
 
   /**

@@ -41,6 +41,8 @@ export interface SpawnOptions {
   configFile?: string;
   startTimeoutMs?: number;
   logLevel?: string;
+  /** More `serve` flags (e.g. `--cluster redis://…`). */
+  extraArgs?: string[];
 }
 
 const LISTENING = /stomp:\/\/127\.0\.0\.1:(\d+)/;
@@ -64,6 +66,7 @@ export async function spawnBroker(opts: SpawnOptions): Promise<BrokerProcess> {
     opts.logLevel ?? 'warn',
   ];
   if (opts.configFile) args.push('--config', opts.configFile);
+  if (opts.extraArgs) args.push(...opts.extraArgs);
   // Keep the developer's STOMPEDE_* settings out of the child.
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('STOMPEDE_')) env[k] = v;

@@ -29,9 +29,26 @@ describe('config', () => {
     [{ bogus: 1 }, /unknown config key 'bogus'/],
     [{ heartbeat: { toleranceFactor: 0.5 } }, /toleranceFactor/],
     [{ wsPaths: ['stomp'] }, /wsPaths/],
+    [
+      { limits: { maxFrameSize: 'abc' } },
+      /limits\.maxFrameSize must be an integer >= 1 \(got "abc"\)/,
+    ],
+    [{ limits: { maxFramesize: 5 } }, /did you mean 'limits\.maxFrameSize'\?/],
+    [{ heartbaet: {} }, /unknown config key 'heartbaet' \(did you mean 'heartbeat'\?\)/],
+    [{ auth: { clientCertificates: { userFrom: 'ou' } } }, /auth\.clientCertificates\.userFrom/],
   ])('refuses %j naming the key', (overrides, message) => {
     expect(() => resolveConfig(overrides as never)).toThrow(ConfigError);
     expect(() => resolveConfig(overrides as never)).toThrow(message);
+  });
+
+  it('takes a map-valued key (auth.clientCertificates.dnUsers) whole, whatever its keys', () => {
+    const config = resolveConfig({
+      auth: { clientCertificates: { dnUsers: { 'CN=a,O=b': 'alice' } } },
+    });
+    expect(config.auth.clientCertificates.dnUsers).toEqual({ 'CN=a,O=b': 'alice' });
+    expect(() =>
+      resolveConfig({ auth: { clientCertificates: { dnUsers: { 'CN=a': 'not a user!' } } } }),
+    ).toThrow(/dnUsers\["CN=a"\] must be a user name/);
   });
 
   it('reads STOMPEDE_* variables, with "off" disabling a listener', () => {

@@ -9,6 +9,7 @@ import type { BrokerConfig } from '../config.js';
 import type { Counters } from '../counters.js';
 import type { Logger } from '../logger.js';
 import type { TransportKind } from '../transport/connection.js';
+import type { FrameTracer } from './trace-routes.js';
 
 export interface SubscriptionView {
   connectionId: string;
@@ -72,6 +73,8 @@ export interface AdminHost {
   readonly authorizer: Authorizer | null;
   /** The routing core; throws before the store is open. */
   readonly broker: Broker;
+  /** Frame traces of live connections (session/frame-tracing.ts). */
+  readonly frameTracer: FrameTracer;
   connections(): ConnectionView[];
   connection(id: string): ConnectionView | undefined;
   subscriptions(connectionId?: string): SubscriptionView[];

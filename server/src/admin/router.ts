@@ -5,6 +5,7 @@
  */
 import type { Principal } from '../auth/index.js';
 import type { Broker } from '../broker/broker.js';
+import { BrokerError } from '../broker/errors.js';
 import type { HttpRequestInfo, HttpResponseData } from '../transport/connection.js';
 import { type Access, authenticateRequest, requireAccess } from './access.js';
 import { AdminError, badRequest, clip } from './errors.js';
@@ -62,6 +63,14 @@ export class AdminRouter {
     } catch (err) {
       if (err instanceof AdminError) {
         return json(err.status, { error: err.message, code: err.code }, err.headers);
+      }
+      if (err instanceof BrokerError) {
+        // What the broker refuses from a client (bad header, full queue…) it refuses here too.
+        const full = err.code === 'limit-exceeded';
+        return json(full ? 409 : 400, {
+          error: `${err.message}: ${err.detail}`,
+          code: full ? 'conflict' : 'bad-request',
+        });
       }
       this.host.logger.error({ err, url: request.url.slice(0, 200) }, 'admin API request failed');
       const message = err instanceof Error ? err.message : String(err);

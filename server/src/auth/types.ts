@@ -140,7 +140,7 @@ export interface ClientCertificateOptions {
 }
 
 export interface AuthOptions {
-  /** JSON users file; null = none. */
+  /** Users file (JSON, or YAML when named `.yaml`/`.yml`; written by `stompede user add`); null = none. */
   usersFile: string | null;
   /** true / false, or null: anonymous allowed exactly when no users file and no JWT are configured. */
   allowAnonymous: boolean | null;

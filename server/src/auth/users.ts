@@ -1,6 +1,6 @@
 /**
- * The users file: JSON with one entry per user, its scrypt passcode hash and
- * its groups.
+ * The users file: one entry per user, its scrypt passcode hash and its
+ * groups; JSON, or YAML when the file name ends in `.yaml` or `.yml`.
  *
  * ```json
  * { "users": { "alice": { "passcode": "scrypt$N=32768,r=8,p=1$…$…", "groups": ["ops"] } } }
@@ -11,6 +11,7 @@
  */
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { AuthSetupError } from './errors.js';
 import {
   DEFAULT_SCRYPT,
@@ -46,10 +47,12 @@ export function isValidGroupName(name: string): boolean {
 /** Parse the users file's text; errors name the file and the entry. */
 export function parseUsers(text: string, path: string): Map<string, UserRecord> {
   let parsed: unknown;
+  const yaml = isYamlFile(path);
   try {
-    parsed = JSON.parse(text);
+    parsed = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new AuthSetupError(`users file ${path} is not valid JSON: ${(err as Error).message}`);
+    const why = (err as Error).message.split('\n')[0];
+    throw new AuthSetupError(`users file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${why}`);
   }
   if (!isObject(parsed) || !isObject(parsed.users)) {
     throw new AuthSetupError(`users file ${path} must hold { "users": { "NAME": { … } } }`);
@@ -144,7 +147,7 @@ export async function addUser(
   }
   if (existing !== null) {
     parseUsers(existing, path); // refuse to rewrite a file we could not read back
-    data = JSON.parse(existing) as UsersFileJson;
+    data = (isYamlFile(path) ? parseYaml(existing) : JSON.parse(existing)) as UsersFileJson;
   }
   const had = Object.hasOwn(data.users, name);
   if (had && options.replace !== true) {
@@ -156,7 +159,8 @@ export async function addUser(
     passcode: await hashPasscode(passcode, options.params ?? DEFAULT_SCRYPT),
     groups,
   };
-  await writeAtomically(path, `${JSON.stringify(data, null, 2)}\n`);
+  const text = isYamlFile(path) ? stringifyYaml(data) : `${JSON.stringify(data, null, 2)}\n`;
+  await writeAtomically(path, text);
   return had ? 'replaced' : 'added';
 }
 
@@ -185,6 +189,11 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   } catch {
     // best effort
   }
+}
+
+/** `.yaml` / `.yml` files are YAML; anything else is JSON. */
+export function isYamlFile(path: string): boolean {
+  return /\.ya?ml$/i.test(path);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

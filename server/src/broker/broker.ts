@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { ClusterBus } from '../cluster/index.js';
 import type { BrokerConfig, DestinationPolicy } from '../config.js';
 import { Counters, LIMIT_BREACHES } from '../counters.js';
 import { createHeaders, type FrameHeaders } from '../protocol/frame.js';
 import type { RecoveredQueueIndex, RecoveredState, Store } from '../store/store.js';
+import { ClusterLink } from './cluster-link.js';
+import { ClusterQueueFeed } from './cluster-queue-feed.js';
 import { deadLetterHeaders, deadLetterQueueName } from './dead-letter.js';
 import { resolveDestination } from './destination.js';
 import { DurableSubscriptions } from './durable.js';
@@ -74,6 +77,8 @@ export class Broker implements QueueHost {
   /** The newest store write issued; the store commits in order, so it settling means all before it did. */
   private lastWrite: Promise<void> | null = null;
   private readonly policyCache = new Map<string, DestinationPolicy>();
+  /** Set by joinCluster(): topics and queues shared with the other nodes through Redis. */
+  private cluster: ClusterLink | null = null;
   published = 0;
   expired = 0;
   deadLettered = 0;
@@ -97,6 +102,7 @@ export class Broker implements QueueHost {
     this.exchanges = new ExchangeRegistry(config.exchanges, config.defaultExchangeType);
     this.router.onDetach = (subscription, name) => {
       if (subscription.presence !== '') this.announce(this.presence.leave(name, subscription));
+      if (this.cluster !== null && !name.startsWith(PRESENCE_PREFIX)) this.cluster.leaveTopic(name);
     };
     this.virtualTopics = new VirtualTopics(
       config.virtualTopics.topicPrefix,
@@ -215,6 +221,7 @@ export class Broker implements QueueHost {
       return null;
     }
     if (queue.refusing) throw queueFull(queue);
+    if (queue.feed !== null) return this.cluster!.append(queue, message);
     return queue.enqueue(new QueueEntry(message));
   }
 
@@ -241,6 +248,8 @@ export class Broker implements QueueHost {
   }
 
   private publishToTopic(name: string, message: Message): Promise<void> | null {
+    // First, so that a SEND refused while Redis is down reaches nobody (no partial delivery).
+    if (this.cluster !== null) this.cluster.publishTopic(name, message);
     // One canonical name per topic, whichever alias (/exchange/amq.topic/…) the producer used.
     const destination = `/topic/${name}`;
     const stats = this.topicStats.of(name, this.hasSubscribers);
@@ -252,7 +261,7 @@ export class Broker implements QueueHost {
     let virtual: Promise<void>[] | undefined;
     if (consumerQueues !== undefined) {
       for (const queue of consumerQueues) {
-        const stored = queue.enqueue(new QueueEntry(message));
+        const stored = this.enqueueInto(queue, new QueueEntry(message));
         if (stored !== null) {
           virtual ??= [];
           virtual.push(stored);
@@ -313,6 +322,8 @@ export class Broker implements QueueHost {
       }
       // Replay and attach in one synchronous step: no publish can fall between them, so no gap and no duplicate.
       this.router.attach(subscription, resolved.name, replay);
+      if (this.cluster !== null && !resolved.name.startsWith(PRESENCE_PREFIX))
+        this.cluster.joinTopic(resolved.name);
       if (subscription.presence !== '' && !wildcard) {
         const member = {
           name: subscription.presence,
@@ -527,6 +538,50 @@ export class Broker implements QueueHost {
     return queue === undefined ? undefined : { depth: queue.depth, consumers: queue.consumerCount };
   }
 
+  // ── cluster ──────────────────────────────────────────────────────────
+
+  /**
+   * Share topics and user queues with the other nodes on `bus` from now on
+   * (called once, after recover(), before clients connect).
+   */
+  joinCluster(bus: ClusterBus, warn: (fields: object, message: string) => void): void {
+    this.cluster = new ClusterLink(bus, clusterHost(this, warn));
+    for (const [name, queue] of this.queues)
+      if (!name.startsWith('\u0000')) this.cluster.adopt(queue);
+  }
+
+  /** Stop the cluster link's timers (the server closes the bus itself). */
+  leaveCluster(): void {
+    this.cluster?.close();
+  }
+
+  /** A publish order number for a message made elsewhere (another node). */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
+  /** A message another node published to topic `name`: this node's subscribers, histories and durables. */
+  deliverRemoteTopic(name: string, message: Message): void {
+    this.histories.append(name, message)?.catch(() => {});
+    this.router.route(name, message);
+    this.durables.publish(`/topic/${name}`, message)?.catch(() => {});
+  }
+
+  /** Into a queue, or into its Redis stream when the queue is cluster-shared. */
+  private enqueueInto(queue: Queue, entry: QueueEntry): Promise<void> | null {
+    if (queue.feed === null || this.cluster === null) return queue.enqueue(entry);
+    return this.cluster.append(queue, entry.message);
+  }
+
+  /** A dead letter must not be lost to a Redis outage: when the stream refuses it, this node keeps it. */
+  private enqueueDeadLetter(queue: Queue, entry: QueueEntry): void {
+    try {
+      this.enqueueInto(queue, entry)?.catch(() => queue.enqueue(entry)?.catch(() => {}));
+    } catch {
+      queue.enqueue(entry)?.catch(() => {});
+    }
+  }
+
   // ── admin views (read-only, plus purge and delete; see admin/) ──────
 
   private readonly hasSubscribers = (name: string): boolean => this.router.subscribersOf(name) > 0;
@@ -580,6 +635,11 @@ export class Broker implements QueueHost {
     this.topicStats.delete(name);
   }
 
+  /** The virtual-topic consumer queues a message on topic `name` is copied to. */
+  virtualQueuesFor(name: string): ReadonlySet<Queue> | undefined {
+    return this.virtualTopics.queuesFor(name);
+  }
+
   /** The exchanges and what is bound to them. */
   get exchangeRegistry(): ExchangeRegistry {
     return this.exchanges;
@@ -605,6 +665,7 @@ export class Broker implements QueueHost {
   }
 
   unpersist(queue: Queue, entry: QueueEntry): void {
+    if (queue.feed instanceof ClusterQueueFeed && queue.feed.settled(entry)) return;
     const storeName = storeNameOf(queue);
     if (storeName === null) return;
     // A failed removal can only cause a redelivery after restart, never a loss: log, don't fail the consumer.
@@ -645,9 +706,7 @@ export class Broker implements QueueHost {
         const name = deadLetterQueueName(template, queue);
         const headers = deadLetterHeaders(queue, entry, reason);
         headers.destination = `/queue/${name}`;
-        this.queue(name, `/queue/${name}`)
-          .enqueue(new QueueEntry(copyOf(headers)))
-          ?.catch(() => {});
+        this.enqueueDeadLetter(this.queue(name, `/queue/${name}`), new QueueEntry(copyOf(headers)));
       }
     }
     if (entry.persisted) {
@@ -785,11 +844,24 @@ export class Broker implements QueueHost {
     if (queue === undefined) {
       queue = new Queue(name, destination, this.policyFor(destination), this);
       this.queues.set(name, queue);
+      if (this.cluster !== null && !name.startsWith('\u0000')) this.cluster.adopt(queue);
       this.virtualTopics.register(queue);
       for (const fanIn of this.queueWildcards.match(name)) fanIn.add(queue);
     }
     return queue;
   }
+}
+
+/** Numbers and hooks the cluster link borrows from its broker. */
+function clusterHost(broker: Broker, warn: (fields: object, message: string) => void) {
+  return {
+    nextSeq: () => broker.takeSeq(),
+    deliverRemoteTopic: (name: string, message: Message) =>
+      broker.deliverRemoteTopic(name, message),
+    track: (write: Promise<void>) => broker.track(write),
+    counters: broker.counters,
+    warn,
+  };
 }
 
 function queueFull(queue: Queue): BrokerError {

@@ -73,9 +73,7 @@ export class DurableSubscriptions {
     if (this.byKey.size === 0) return null;
     const pending: Promise<void>[] = [];
     for (const durable of this.byKey.values()) {
-      if (!matchesPattern(durable.record.destination, destination)) continue;
-      // Offline subscribers keep persistent messages only (ActiveMQ's rule).
-      if (!message.persistent && !this.isLive(durable)) continue;
+      if (this.refusal(durable, destination, message) !== null) continue;
       const stored = durable.queue.enqueue(new QueueEntry(message));
       if (stored !== null) pending.push(stored);
     }
@@ -171,6 +169,53 @@ export class DurableSubscriptions {
         this.store.deleteDurableSubscription(durable.record.key),
       ]).then(() => {}),
     );
+  }
+
+  /**
+   * Why durable subscription `durable` does not take a message published to
+   * `destination`: another topic, or it is offline and the message is not
+   * persistent (offline subscribers keep persistent messages only, ActiveMQ's
+   * rule). Null when it takes it. Shared by publish() and explain().
+   */
+  private refusal(
+    durable: Durable,
+    destination: string,
+    message: Message,
+  ): 'other-topic' | 'offline-non-persistent' | null {
+    if (!matchesPattern(durable.record.destination, destination)) return 'other-topic';
+    if (!message.persistent && !this.isLive(durable)) return 'offline-non-persistent';
+    return null;
+  }
+
+  /** The durable subscriptions on `destination` and whether each would take `message` (routing explain). */
+  explain(
+    destination: string,
+    message: Message,
+  ): {
+    record: DurableSubscriptionRecord;
+    live: Subscription | null;
+    refusal: 'offline-non-persistent' | null;
+  }[] {
+    const out = [];
+    for (const durable of this.byKey.values()) {
+      const refusal = this.refusal(durable, destination, message);
+      if (refusal === 'other-topic') continue;
+      out.push({
+        record: durable.record,
+        live: this.isLive(durable) ? durable.live : null,
+        refusal,
+      });
+    }
+    return out;
+  }
+
+  /** Every durable subscription with its queue and whether its subscriber is connected (admin API). */
+  describe(): { record: DurableSubscriptionRecord; queue: Queue; online: boolean }[] {
+    return [...this.byKey.values()].map((d) => ({
+      record: d.record,
+      queue: d.queue,
+      online: this.isLive(d),
+    }));
   }
 
   private isLive(durable: Durable): boolean {

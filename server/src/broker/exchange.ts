@@ -7,6 +7,8 @@ export const EXCHANGE_TYPES: readonly ExchangeType[] = ['direct', 'fanout', 'top
 interface Binding {
   queue: Queue;
   key: string;
+  /** Binding arguments as given (headers exchanges: `x-match` and the headers to match). */
+  args: Record<string, string>;
   /** Compiled once per binding: does a routing key (and headers) reach this queue? */
   matches: (key: string, headers: Record<string, string>) => boolean;
 }
@@ -37,8 +39,13 @@ export class Exchange {
     if (this.bindings.some((b) => b.queue === queue && b.key === key)) return;
     this.bindings = [
       ...this.bindings,
-      { queue, key, matches: compileBinding(this.type, key, args) },
+      { queue, key, args, matches: compileBinding(this.type, key, args) },
     ];
+  }
+
+  /** The bindings, for the admin API. */
+  listBindings(): readonly { queue: Queue; key: string; args: Record<string, string> }[] {
+    return this.bindings;
   }
 
   unbind(queue: Queue): void {

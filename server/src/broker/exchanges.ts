@@ -72,4 +72,9 @@ export class ExchangeRegistry {
   get size(): number {
     return this.exchanges.size;
   }
+
+  /** Every exchange, built-in, configured and declared on first use. */
+  all(): Exchange[] {
+    return [...this.exchanges.values()];
+  }
 }

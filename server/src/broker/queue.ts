@@ -1,5 +1,5 @@
 import type { DestinationPolicy } from '../config.js';
-import type { QueueEntry } from './message.js';
+import type { Message, QueueEntry } from './message.js';
 import { MessageDeque } from './message-deque.js';
 import { InOutRates } from './rates.js';
 import type { MessageSource, Subscription } from './subscription.js';
@@ -22,6 +22,18 @@ export interface QueueHost {
    * path that cannot refuse its producer, such as a virtual-topic copy).
    */
   overflow?(queue: Queue, entry: QueueEntry): void;
+}
+
+/**
+ * Where a queue's messages come from when they live elsewhere (a cluster's
+ * Redis stream): told after each dispatch, so it can fetch what the
+ * consumers have room for, and told about deliveries that failed.
+ */
+export interface QueueFeed {
+  /** The queue dispatched (or lost its last consumer): fetch more, or hand back what it holds. */
+  wake(queue: Queue): void;
+  /** These entries failed delivery and go back for another: their counts must outlive this node. */
+  requeued(queue: Queue, entries: readonly QueueEntry[]): void;
 }
 
 export type DeadLetterReason = 'max-redeliveries' | 'expired' | 'rejected' | 'maxlen';
@@ -59,6 +71,32 @@ function hasRoom(subscription: Subscription): boolean {
 }
 
 /**
+ * Why a queue consumer passes a message over: another consumer is the
+ * exclusive one, it has no credit or buffer room now (the message waits),
+ * its selector is false, or (explain only) the message's group belongs to
+ * another consumer. Null: it can take it.
+ */
+export type QueueRefusal = 'exclusive' | 'no-room' | 'selector' | 'group';
+
+export interface QueueVerdict {
+  subscription: Subscription;
+  refusal: QueueRefusal | null;
+  next: boolean;
+}
+
+/** The one decision pick() and explain() share, so explain cannot drift from dispatch. */
+function consumerRefusal(
+  candidate: Subscription,
+  message: Message,
+  exclusive: Subscription | null,
+): QueueRefusal | null {
+  if (exclusive !== null && candidate !== exclusive) return 'exclusive';
+  if (!hasRoom(candidate)) return 'no-room';
+  if (candidate.selector !== null && !candidate.selector(message.headers)) return 'selector';
+  return null;
+}
+
+/**
  * Point-to-point destination: each message goes to exactly one consumer,
  * round-robin among those with credit and buffer room; messages wait here
  * while nobody can take them. Higher priority first, FIFO within a priority;
@@ -91,6 +129,8 @@ export class Queue implements MessageSource {
   args: QueueArguments = NO_QUEUE_ARGUMENTS;
   /** Deleted when its last consumer leaves (the private queue behind an exchange subscription). */
   autoDelete = false;
+  /** Set when the queue is shared by a cluster: its messages come from the feed, not from enqueue(). */
+  feed: QueueFeed | null = null;
 
   enqueued = 0;
   dequeued = 0;
@@ -204,8 +244,13 @@ export class Queue implements MessageSource {
       this.host.autoDelete(this);
       return;
     }
-    if (unacked.length > 0) this.requeue(unacked, 'consumer-closed');
-    else this.checkIdle();
+    if (unacked.length > 0) {
+      this.requeue(unacked, 'consumer-closed');
+    } else {
+      this.checkIdle();
+      // A feed hands back what waits here once nobody on this node consumes it.
+      if (this.feed !== null) this.feed.wake(this);
+    }
   }
 
   /** Refused for good (NACK without requeue): dead-letter at once. */
@@ -285,6 +330,7 @@ export class Queue implements MessageSource {
   requeue(entries: QueueEntry[], reason: string, unlimited = false): void {
     const now = Date.now();
     const back: QueueEntry[] = [];
+    if (this.feed !== null) this.feed.requeued(this, entries);
     for (const entry of entries) {
       entry.lastFailure = reason;
       const limit = unlimited ? -1 : this.policy.maxRedeliveries;
@@ -348,6 +394,42 @@ export class Queue implements MessageSource {
     return out;
   }
 
+  /**
+   * How many more messages its consumers could take now beyond those already
+   * waiting here; a consumer without a credit limit (auto ack) counts as `cap`.
+   */
+  demand(cap: number): number {
+    let free = 0;
+    for (const subscription of this.consumers) {
+      if (!subscription.consumer.ready) continue;
+      free +=
+        subscription.ackMode === 'auto'
+          ? cap
+          : Math.max(0, subscription.prefetch - subscription.unacked);
+      if (free >= cap) break;
+    }
+    return Math.min(free, cap) - this.depth;
+  }
+
+  /**
+   * Take the waiting entries (ready and scheduled) that `taken` selects out,
+   * without settling them: a feed hands them back to where they came from.
+   */
+  takeWaiting(taken: (entry: QueueEntry) => boolean): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    for (const deque of this.ready) {
+      const kept: QueueEntry[] = [];
+      for (const entry of deque.clear()) (taken(entry) ? out : kept).push(entry);
+      for (const entry of kept) deque.push(entry);
+    }
+    const keptScheduled: QueueEntry[] = [];
+    for (const entry of this.scheduled) (taken(entry) ? out : keptScheduled).push(entry);
+    this.scheduled = keptScheduled;
+    this.readyCount = this.ready.reduce((sum, deque) => sum + deque.length, 0);
+    this.armTimer();
+    return out;
+  }
+
   /** Deliveries of this queue awaiting ACK/NACK (consumers reading several queues through a wildcard are not counted). */
   get inFlight(): number {
     let count = 0;
@@ -392,6 +474,7 @@ export class Queue implements MessageSource {
     } finally {
       this.dispatching = false;
     }
+    if (this.feed !== null) this.feed.wake(this);
   }
 
   /**
@@ -451,15 +534,39 @@ export class Queue implements MessageSource {
     for (let i = 0; i < count; i++) {
       const index = (this.cursor + i) % count;
       const candidate = this.consumers[index]!;
-      if (exclusive !== null && candidate !== exclusive) continue;
-      if (!hasRoom(candidate)) continue;
+      const refusal = consumerRefusal(candidate, entry.message, exclusive);
+      if (refusal === 'exclusive' || refusal === 'no-room') continue;
       room = true;
-      if (candidate.selector !== null && !candidate.selector(entry.message.headers)) continue;
+      if (refusal !== null) continue;
       this.cursor = (index + 1) % count;
       if (group !== null) this.groups.set(group, candidate);
       return candidate;
     }
     return room ? null : NOBODY;
+  }
+
+  /**
+   * Each consumer's verdict on `message` as dispatch (pick) would decide it
+   * now, in round-robin order from the next one: routing explain. `next` is
+   * the consumer that would get it.
+   */
+  explain(message: Message): QueueVerdict[] {
+    const out: QueueVerdict[] = [];
+    const owner = message.groupId === null ? undefined : this.groups.get(message.groupId);
+    const count = this.consumers.length;
+    let chosen = false;
+    for (let i = 0; i < count; i++) {
+      const candidate = this.consumers[(this.cursor + i) % count]!;
+      // As pick(): a group's owner takes its messages whenever it has room.
+      let refusal: QueueRefusal | null;
+      if (owner === undefined) refusal = consumerRefusal(candidate, message, this.exclusive);
+      else if (candidate !== owner) refusal = 'group';
+      else refusal = hasRoom(candidate) ? null : 'no-room';
+      const next = refusal === null && !chosen;
+      if (next) chosen = true;
+      out.push({ subscription: candidate, refusal, next });
+    }
+    return out;
   }
 
   private anyoneHasRoom(): boolean {

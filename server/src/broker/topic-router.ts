@@ -2,6 +2,16 @@ import type { Message, QueueEntry } from './message.js';
 import type { MessageSource, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
 
+/** Why a matching topic subscription does not get a message; null when it does. */
+export type TopicRefusal = 'no-local' | 'selector';
+
+/** The one decision route() and routing explain share. */
+export function topicRefusal(subscription: Subscription, message: Message): TopicRefusal | null {
+  if (subscription.noLocal && message.origin === subscription.consumer.ownerId) return 'no-local';
+  if (subscription.selector !== null && !subscription.selector(message.headers)) return 'selector';
+  return null;
+}
+
 /**
  * Every live topic subscription, literal or wildcard, in one trie keyed by
  * topic name: a publish looks its subscribers up once (cached per name), it
@@ -46,8 +56,7 @@ export class TopicRouter implements MessageSource {
     let delivered = 0;
     for (let i = 0; i < targets.length; i++) {
       const subscription = targets[i]!;
-      if (subscription.noLocal && message.origin === subscription.consumer.ownerId) continue;
-      if (subscription.selector !== null && !subscription.selector(message.headers)) continue;
+      if (topicRefusal(subscription, message) !== null) continue;
       subscription.deliverMessage(message, false);
       delivered++;
     }

@@ -20,7 +20,9 @@ import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
 import { StoreWriteError } from '../store/store.js';
 import type { Connection, ConnectionHandler } from '../transport/connection.js';
+import { type EndNote, logConnectionClose, logConnectionOpen } from './connection-log.js';
 import { SessionError } from './errors.js';
+import type { FrameTrace } from './frame-trace.js';
 import { dispatchFrame } from './handlers/index.js';
 import type { HeartbeatScheduler, Ticking } from './heartbeat.js';
 import { type Delivery, Resumption } from './resumption.js';
@@ -65,6 +67,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   /** The secret a dropped client presents (CONNECT `x-resume`) to take this session over; '' when not resumable. */
   resumeToken = '';
   resumption: Resumption | null = null;
+  /** The admin frame tracer's tap (frame-trace.ts): null unless an operator is tracing this connection. */
+  trace: FrameTrace | null = null;
   readonly connection: Connection;
   readonly context: SessionContext;
   state: SessionState = 'awaiting-connect';
@@ -146,6 +150,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   messagesIn = 0;
   /** MESSAGE frames written. */
   messagesOut = 0;
+  /** Why the connection is ending (first reason wins), for its close log line; null until one is known. */
+  private endNote: EndNote | null = null;
+  private closeLogged = false;
 
   constructor(connection: Connection, context: SessionContext) {
     this.connection = connection;
@@ -162,6 +169,18 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       maxHeaderLineLength: limits.maxHeaderLineLength,
     });
     context.scheduler.add(this);
+    logConnectionOpen(this);
+  }
+
+  /** Record why the connection ends, for its close log line (the first reason recorded wins). */
+  noteEnd(note: EndNote): void {
+    this.endNote ??= note;
+  }
+
+  private logClose(): void {
+    if (this.closeLogged) return;
+    this.closeLogged = true;
+    logConnectionClose(this, this.endNote ?? { reason: 'socket-closed' }, this.openedAt);
   }
 
   get ownerId(): string {
@@ -213,6 +232,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   /** DISCONNECT: take no more frames or messages; after pending writes settle, RECEIPT (if asked) and close. */
   disconnect(receipt: string | undefined): void {
+    this.noteEnd({ reason: 'client-disconnect' });
     this.parser.stop();
     this.disconnecting = true;
     const barrier = this.context.broker.writeBarrier();
@@ -251,13 +271,18 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   onClose(): void {
     this.context.connectionClosed?.(this.connection);
-    if (this.state === 'closed' || this.state === 'parked') return;
+    if (this.state === 'closed' || this.state === 'parked') {
+      this.logClose();
+      return;
+    }
     if (this.state === 'connected' && !this.disconnecting && this.resumeToken !== '') {
       this.park();
+      this.logClose();
       return;
     }
     this.release();
     this.state = 'closed';
+    this.logClose();
     this.context.sessionClosed(this);
   }
 
@@ -272,6 +297,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (frame.command === 'SEND') this.messagesIn++;
     // Read before dispatch: SEND strips `receipt` from the headers it passes on.
     const receipt = frame.headers.receipt;
+    if (this.trace !== null) this.trace.inbound(frame);
     try {
       if (--this.inboundFrames < 0) {
         throw inboundRateExceeded('frames', this.context.config.limits.maxInboundFramesPerSecond);
@@ -355,6 +381,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.wroteSinceTick = true;
     this.bytesOut += bytes.length;
     if (!this.connection.send(bytes, utf8)) this.writable = false;
+    if (this.trace !== null) this.trace.outbound(bytes, this.version);
   }
 
   sendFrame(
@@ -459,10 +486,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     if (buffered <= maxBufferedBytes) return true;
     this.context.counters.increment(LIMIT_BREACHES, { limit: 'slowConsumers.maxBufferedBytes' });
     if (topicPolicy === 'disconnect') {
-      this.context.logger.warn(
-        { session: this.id, buffered, remoteAddress: this.connection.remoteAddress },
-        'disconnecting slow consumer',
-      );
+      this.noteEnd({
+        reason: 'limit-exceeded',
+        error: 'slow consumer',
+        limit: 'slowConsumers.maxBufferedBytes',
+      });
       this.sendError(
         'slow consumer',
         `This connection fell behind: ${buffered} bytes waited to be sent to it, more than ` +
@@ -515,10 +543,6 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     } else if (isUserError(err)) {
       message = err.message;
       detail = err.detail;
-      this.context.logger.debug(
-        { session: this.id, code: err.code, err: message },
-        'closing connection on error',
-      );
     } else {
       message = 'internal error';
       detail =
@@ -528,6 +552,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
         'unexpected error while handling a frame',
       );
     }
+    this.noteEnd(
+      limit === undefined
+        ? { reason: 'error', error: message }
+        : { reason: 'limit-exceeded', error: message, limit },
+    );
     this.sendError(message, detail, receiptId, extra);
   }
 
@@ -539,6 +568,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     extra: ReadonlyArray<readonly [string, string]> = [],
   ): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    this.noteEnd({ reason: 'error', error: message });
     const headers: (readonly [string, string])[] = [
       ['message', message],
       ['content-type', 'text/plain'],
@@ -654,6 +684,11 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       const limit = this.context.config.limits.connectTimeoutMs;
       if (now - this.openedAt > limit) {
         this.context.counters.increment(LIMIT_BREACHES, { limit: 'limits.connectTimeoutMs' });
+        this.noteEnd({
+          reason: 'limit-exceeded',
+          error: 'connect timeout',
+          limit: 'limits.connectTimeoutMs',
+        });
         this.sendError(
           'connect timeout',
           `No CONNECT frame arrived within ${limit} ms of opening the connection. Send CONNECT (or STOMP) ` +
@@ -675,10 +710,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       const hb = this.context.config.heartbeat;
       const allowed = this.expectEveryMs * hb.toleranceFactor + hb.graceMs;
       if (now - this.lastReadAt > allowed) {
-        this.context.logger.info(
-          { session: this.id, silentMs: now - this.lastReadAt },
-          'closing silent connection',
-        );
+        this.noteEnd({ reason: 'heartbeat-timeout', error: 'heart-beat timeout' });
         if (this.resumeToken !== '') {
           // A silent browser has usually lost its network: keep its session for the resume window.
           this.sendFrame(

@@ -368,6 +368,7 @@ export class LmdbStore implements Store {
   private commits = 0;
   private writes = 0;
   private lastCommitMs = 0;
+  onCommit: ((ms: number) => void) | null = null;
   private lastTxnId = 0;
 
   /** Open (creating if needed) the store in `dataDir`; throws StoreOpenError when it cannot be used. */
@@ -579,8 +580,17 @@ export class LmdbStore implements Store {
   }
 
   saveDurableSubscription(record: DurableSubscriptionRecord): Promise<void> {
-    const { key, clientId, name, destination, selector, queue, createdAt, owner = '' } = record;
-    const value = { key, clientId, name, destination, selector, queue, createdAt, owner };
+    const { key, clientId, name, destination, selector, queue, createdAt, owner } = record;
+    const value: DurableSubscriptionRecord = {
+      key,
+      clientId,
+      name,
+      destination,
+      selector,
+      queue,
+      createdAt,
+    };
+    if (owner !== undefined) value.owner = owner;
     return this.write(1, () => this.db.durables.put(key, value));
   }
 
@@ -687,6 +697,7 @@ export class LmdbStore implements Store {
       this.turnOpen = false;
       this.root.committed.then(() => {
         this.lastCommitMs = performance.now() - startedAt;
+        this.onCommit?.(this.lastCommitMs);
       }, ignoreCommitFailure);
     });
   }

@@ -83,6 +83,7 @@ export class MemoryStore implements Store {
   private commits = 0;
   private writes = 0;
   private lastCommitMs = 0;
+  onCommit: ((ms: number) => void) | null = null;
 
   async recover(): Promise<RecoveredState> {
     const queues = new Map<string, RecoveredMessage[]>();
@@ -234,6 +235,7 @@ export class MemoryStore implements Store {
     this.writes += this.batchOps;
     this.batchOps = 0;
     this.lastCommitMs = performance.now() - this.batchStartedAt;
+    this.onCommit?.(this.lastCommitMs);
     for (const resolve of resolvers) resolve();
   }
 }

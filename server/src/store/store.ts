@@ -130,6 +130,12 @@ export interface Store {
   trimHistory(topic: string, uptoSeq: number): Promise<void>;
 
   stats(): StoreStats;
+  /**
+   * Told the duration (ms) of every completed commit, for the commit latency
+   * histogram; null (default) when nobody listens. Called once per commit,
+   * not per write.
+   */
+  onCommit: ((ms: number) => void) | null;
   /** Flush pending writes and release files. */
   close(): Promise<void>;
 }

@@ -42,6 +42,18 @@ describe('passcode logins (users file)', () => {
     await c.expectReceipt(receipt);
   });
 
+  it('reads a YAML users file (named .yaml) as well as JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stompede-yaml-users-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'users.yaml');
+    await addUser(file, 'yuki', 'yaml-pass', { params: { N: 1024, r: 8, p: 1 } });
+    const b = await startBroker({ auth: { usersFile: file, throttle: NO_THROTTLE } });
+    await b.connectTcp({ login: 'yuki', passcode: 'yaml-pass' }, 'yuki');
+    const wrong = await b.tcp('wrong');
+    const { error } = await refusedConnect(wrong, { login: 'yuki', passcode: 'nope' });
+    expect(error.headers.message).toBe('authentication failed');
+  });
+
   it('refuses a wrong passcode and an unknown user with the same ERROR, and closes', async () => {
     const file = await usersFile({ alice: ['wonderland', []] });
     const b = await startBroker({ auth: { usersFile: file, throttle: NO_THROTTLE } });

@@ -42,6 +42,23 @@ describe('users file', () => {
     expect(users.get('bob')!.groups).toEqual(['producers']);
   });
 
+  it('a .yaml users file is written and read as YAML', async () => {
+    const file = join(dir, 'users.yaml');
+    await addUser(file, 'alice', 'one', { groups: ['ops'], params: FAST });
+    await addUser(file, 'bob', 'two', { params: FAST });
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^users:\n {2}alice:\n {4}passcode: scrypt\$/);
+    const users = parseUsers(text, file);
+    expect(users.get('alice')!.groups).toEqual(['ops']);
+    expect(await verifyPasscode('two', users.get('bob')!.passcode)).toBe(true);
+    // Written by hand, YAML style:
+    const hand = join(dir, 'hand.yml');
+    const hash = text.split('\n')[2]!.trim().slice('passcode: '.length);
+    writeFileSync(hand, `users:\n  carol:\n    passcode: "${hash}"\n    groups: [admins]\n`);
+    expect(parseUsers(readFileSync(hand, 'utf8'), hand).get('carol')!.groups).toEqual(['admins']);
+    expect(() => parseUsers('users: [', hand)).toThrow(/users file .*hand\.yml is not valid YAML/);
+  });
+
   it('leaves no temporary files behind', async () => {
     const file = join(dir, 'users.json');
     await addUser(file, 'alice', 'one', { params: FAST });

@@ -144,7 +144,8 @@ describe.each<{ kind: StoreKind }>([{ kind: 'memory' }, { kind: 'lmdb' }])(
 
     it('saves, replaces, deletes and recovers durable subscriptions', async () => {
       const a = durable('c1', 'prices');
-      const b = durable('c2', 'news');
+      // The owner binds the client-id to a user: it must survive a restart.
+      const b = { ...durable('c2', 'news'), owner: 'alice' };
       await Promise.all([store.saveDurableSubscription(a), store.saveDurableSubscription(b)]);
       let state = await store.recover();
       expect(state.durableSubscriptions).toHaveLength(2);
@@ -152,6 +153,8 @@ describe.each<{ kind: StoreKind }>([{ kind: 'memory' }, { kind: 'lmdb' }])(
 
       const moved = { ...a, selector: '' };
       await store.saveDurableSubscription(moved);
+      state = await store.recover();
+      expect(state.durableSubscriptions.find((r) => r.key === b.key)?.owner).toBe('alice');
       await store.deleteDurableSubscription(b.key);
       await store.deleteDurableSubscription('nobody:nothing');
       state = await store.recover();

@@ -13,6 +13,7 @@ type Json = Record<string, unknown>;
 
 interface ExplainFlags extends AdminFlags {
   header?: Record<string, string>;
+  sender?: string;
 }
 
 export function registerRoutingVerbs(program: Command): void {
@@ -28,6 +29,7 @@ export function registerRoutingVerbs(program: Command): void {
     'which subscriptions a message to DEST (with these headers) would reach, and why not the others',
   )
     .option('--header <name=value>', 'a header of the imagined message (repeatable)', headerArg)
+    .option('--sender <connection-id>', 'explain as sent by this connection (its ACL and no-local)')
     .action(withClient(explain));
 }
 
@@ -44,7 +46,11 @@ async function explain(
   flags: ExplainFlags,
   destination: string,
 ): Promise<void> {
-  const answer = await client.post<Json>('/explain', { destination, headers: flags.header ?? {} });
+  const answer = await client.post<Json>('/explain', {
+    destination,
+    headers: flags.header ?? {},
+    ...(flags.sender === undefined ? {} : { sender: flags.sender }),
+  });
   if (flags.json) return printJson(answer);
   const matched = (answer.matched as Json[] | undefined) ?? [];
   const rejected = (answer.rejected as Json[] | undefined) ?? [];

@@ -1,0 +1,231 @@
+import {
+  type ClusterBus,
+  type ClusterMessage,
+  redisUnavailable,
+  type StreamMessage,
+  type TopicSink,
+} from '../cluster/index.js';
+import type { Counters } from '../counters.js';
+import { createHeaders } from '../protocol/frame.js';
+import { ClusterQueueFeed } from './cluster-queue-feed.js';
+import { createMessage, type Message, QueueEntry } from './message.js';
+import { isWildcard } from './pattern.js';
+import type { Queue } from './queue.js';
+import { storedForm } from './stored-form.js';
+
+/** What the link needs from its broker: ordering numbers, local topic routing, write tracking, logs. */
+export interface ClusterLinkHost {
+  nextSeq(): number;
+  /** Route a message published on another node to this node's topic subscribers (and histories, durables). */
+  deliverRemoteTopic(name: string, message: Message): void;
+  /** Register a Redis write so RECEIPT barriers wait for it. */
+  track(write: Promise<void>): Promise<void>;
+  readonly counters: Counters;
+  warn(fields: object, message: string): void;
+}
+
+/** Counter of cluster events, labelled `event`: redis-errors, refused, claimed, released, undecodable. */
+export const CLUSTER_EVENTS = 'stompede_cluster_events_total';
+
+/**
+ * The broker's side of the cluster bus: shares topic publishes with the
+ * other nodes and routes theirs here; turns each user queue into a feed from
+ * its Redis stream (see ClusterQueueFeed); acknowledges in batches, and
+ * keeps acknowledgements that failed during a Redis outage to send again.
+ */
+export class ClusterLink implements TopicSink {
+  readonly bus: ClusterBus;
+  private readonly host: ClusterLinkHost;
+  /** Feeds of queues with local consumers, by queue name. */
+  private readonly active = new Map<string, ClusterQueueFeed>();
+  /** Acknowledgements not yet confirmed by Redis, by queue name. */
+  private readonly acks = new Map<string, string[]>();
+  private readonly settling = new Set<string>();
+  private ackScheduled = false;
+  private lastWarned = 0;
+  private readonly pollTimer: NodeJS.Timeout;
+
+  constructor(bus: ClusterBus, host: ClusterLinkHost) {
+    this.bus = bus;
+    this.host = host;
+    bus.topics.setSink(this);
+    bus.queues.setNotice((name) => this.active.get(name)?.wakeUp());
+    bus.onTick = (live) => this.claim(live);
+    bus.onReconnect = () => {
+      this.flushAcks();
+      this.poll();
+    };
+    this.pollTimer = setInterval(() => this.poll(), bus.options.pollMs);
+    this.pollTimer.unref();
+  }
+
+  // ── topics ───────────────────────────────────────────────────────────
+
+  /** Share a topic publish with the other nodes; throws (nothing sent anywhere) while Redis is down. */
+  publishTopic(name: string, message: Message): void {
+    this.requireRedis('topics');
+    const sent = this.bus.topics.publish(name, storedForm(message), message.persistent);
+    this.host.track(sent.then(noop, (err: unknown) => this.failed('publish', err)));
+  }
+
+  /** A local topic subscription starts: this node hears the topic (or pattern) from the others. */
+  joinTopic(name: string): void {
+    const joined = this.bus.topics.join(name, isWildcard(name));
+    // Its RECEIPT waits for Redis to confirm, unless Redis is down (then it applies on reconnect).
+    if (joined !== null && this.bus.healthy) this.host.track(joined.then(noop, noop));
+    else joined?.catch(noop);
+  }
+
+  leaveTopic(name: string): void {
+    this.bus.topics.leave(name, isWildcard(name));
+  }
+
+  remoteTopicMessage(name: string, remote: ClusterMessage): void {
+    this.host.deliverRemoteTopic(name, this.messageOf(remote));
+  }
+
+  undecodable(channel: string): void {
+    this.host.counters.increment(CLUSTER_EVENTS, { event: 'undecodable' });
+    this.host.warn({ channel }, 'ignored a cluster message that cannot be decoded');
+  }
+
+  // ── queues ───────────────────────────────────────────────────────────
+
+  /** Make a user queue cluster-shared: its messages live in Redis from now on. */
+  adopt(queue: Queue): void {
+    queue.feed = new ClusterQueueFeed(this, queue);
+  }
+
+  /** A SEND to a shared queue: into its stream; resolves once Redis has it (the RECEIPT waits). */
+  append(queue: Queue, message: Message): Promise<void> {
+    this.requireRedis('queues');
+    return this.bus.queues
+      .append(queue.name, storedForm(message), message.persistent)
+      .catch((err: unknown) => {
+        this.failed('append', err);
+        throw redisUnavailable('queues', (err as Error).message);
+      });
+  }
+
+  entryOf(message: StreamMessage): QueueEntry {
+    return new QueueEntry(this.messageOf(message.decoded), message.deliveries);
+  }
+
+  activated(feed: ClusterQueueFeed): void {
+    this.active.set(feed.name, feed);
+    this.bus.queues.listen(feed.name, true);
+  }
+
+  deactivated(feed: ClusterQueueFeed): void {
+    if (this.active.get(feed.name) === feed) {
+      this.active.delete(feed.name);
+      this.bus.queues.listen(feed.name, false);
+    }
+  }
+
+  ack(queue: string, id: string): void {
+    let list = this.acks.get(queue);
+    if (list === undefined) {
+      list = [];
+      this.acks.set(queue, list);
+    }
+    list.push(id);
+    this.settling.add(id);
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      // One transaction per queue for every ACK of this turn of the event loop.
+      setImmediate(() => this.flushAcks());
+    }
+  }
+
+  /** Whether `id` was acknowledged here and Redis has not confirmed it yet (not to be taken back). */
+  isSettling(id: string): boolean {
+    return this.settling.has(id);
+  }
+
+  private flushAcks(): void {
+    this.ackScheduled = false;
+    if (!this.bus.healthy) return; // kept for the reconnect
+    for (const [queue, ids] of this.acks) {
+      this.acks.delete(queue);
+      const done = this.bus.queues.ack(queue, ids).then(
+        () => {
+          for (const id of ids) this.settling.delete(id);
+        },
+        (err: unknown) => {
+          this.failed('ack', err);
+          const again = this.acks.get(queue);
+          if (again === undefined) this.acks.set(queue, ids);
+          else again.push(...ids);
+        },
+      );
+      this.host.track(done);
+    }
+  }
+
+  recordDeliveries(queue: string, id: string, deliveries: number): void {
+    this.bus.queues
+      .recordDeliveries(queue, id, deliveries)
+      .catch((err: unknown) => this.failed('record', err));
+  }
+
+  release(queue: string, items: { id: string; raw: Buffer; deliveries: number }[]): void {
+    this.host.counters.increment(CLUSTER_EVENTS, { event: 'released' }, items.length);
+    this.host.track(
+      this.bus.queues.release(queue, items).catch((err: unknown) => this.failed('release', err)),
+    );
+  }
+
+  /** Wake every consuming feed: covers notices lost while the pub/sub connection was away. */
+  private poll(): void {
+    for (const feed of this.active.values()) feed.wakeUp();
+  }
+
+  /** Heartbeat: take over what dead nodes held, for the queues this node consumes. */
+  private async claim(live: ReadonlySet<string>): Promise<void> {
+    const { claimIdleMs, readBatch } = this.bus.options;
+    for (const feed of [...this.active.values()]) {
+      const room = feed.demand(readBatch);
+      if (room <= 0) continue;
+      const claimed = await this.bus.queues.claimFromDead(feed.name, live, claimIdleMs, room);
+      if (claimed.length === 0) continue;
+      this.host.counters.increment(CLUSTER_EVENTS, { event: 'claimed' }, claimed.length);
+      feed.take(claimed);
+    }
+  }
+
+  /** Throw the ERROR a client gets while Redis is down. */
+  private requireRedis(what: string): void {
+    if (this.bus.healthy) return;
+    this.host.counters.increment(CLUSTER_EVENTS, { event: 'refused' });
+    throw redisUnavailable(what, this.bus.lastError);
+  }
+
+  failed(operation: string, err: unknown): void {
+    this.host.counters.increment(CLUSTER_EVENTS, { event: 'redis-errors' });
+    // Failures come in floods during an outage: one line a second, the counter has them all.
+    const now = Date.now();
+    if (now - this.lastWarned < 1000) return;
+    this.lastWarned = now;
+    this.host.warn({ operation, err: (err as Error).message }, 'cluster operation failed');
+  }
+
+  private messageOf(remote: ClusterMessage): Message {
+    const stored = remote.message;
+    const headers = createHeaders();
+    for (const key of Object.keys(stored.headers)) headers[key] = stored.headers[key]!;
+    const message = createMessage(stored.id, this.host.nextSeq(), headers, stored.body, {
+      persistent: remote.persistent,
+      priority: stored.priority,
+      expires: stored.expires,
+      timestamp: stored.timestamp,
+    });
+    return message;
+  }
+
+  close(): void {
+    clearInterval(this.pollTimer);
+  }
+}
+
+function noop(): void {}

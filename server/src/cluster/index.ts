@@ -1,0 +1,12 @@
+export {
+  ClusterBus,
+  type ClusterLog,
+  type ClusterOptions,
+  type ClusterStatus,
+  type LocalNodeInfo,
+} from './cluster-bus.js';
+export type { ClusterMessage } from './envelope.js';
+export { ClusterError, redisUnavailable } from './errors.js';
+export type { StreamMessage } from './queue-streams.js';
+export { maskRedisUrl, parseRedisUrl } from './redis-url.js';
+export type { TopicSink } from './topic-bus.js';
