@@ -10,7 +10,7 @@ import type { Broker } from './broker/broker.js';
 import type { Subscription } from './broker/subscription.js';
 import type { BrokerConfig } from './config.js';
 import type { Counters } from './counters.js';
-import type { Logger } from './logger.js';
+import { type Logger, logAdminAction } from './logger.js';
 import { FrameTracing } from './session/frame-tracing.js';
 import type { Session } from './session/session.js';
 import type { TransportKind } from './transport/connection.js';
@@ -137,7 +137,7 @@ export class ServerAdminHost implements AdminHost {
   }
 
   shutdown(by: string): void {
-    this.parts.logger.info({ action: 'shutdown', target: 'broker', user: by }, 'admin action');
+    logAdminAction(this.parts.logger, { action: 'shutdown', target: 'broker', user: by });
     // After the HTTP answer has gone out.
     setTimeout(() => {
       this.parts

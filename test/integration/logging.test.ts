@@ -8,6 +8,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createBroker } from '../../server/src/index.js';
 import { createLogger } from '../../server/src/logger.js';
+import { adminClient } from '../helpers/admin-http.js';
 import { closeWithTimeout } from '../helpers/broker.js';
 import { TcpStompClient, WsStompClient } from '../helpers/raw-client.js';
 import { usersFile } from './security/auth-support.js';
@@ -32,6 +33,7 @@ async function loggedBroker(config: Parameters<typeof createBroker>[0] = {}) {
   return {
     broker,
     lines,
+    httpOrigin: `http://127.0.0.1:${addresses.ws!.port}`,
     events: (event: string) => lines.filter((l) => l.event === event),
     async tcp(label = 'tcp') {
       const c = new TcpStompClient('127.0.0.1', addresses.tcp!.port, label);
@@ -117,6 +119,33 @@ describe('connection log lines', () => {
     expect(close!.resumable).toBeUndefined();
   });
 
+  it('a dropped WebSocket session waits resumable; the connection that resumes it names both ids', async () => {
+    const b = await loggedBroker();
+    const first = await b.ws('first');
+    const connected = await first.connect();
+    const session = connected.headers.session!;
+    first.destroy();
+    const [dropped] = await closeLine(b);
+    expect(dropped).toMatchObject({
+      reason: 'socket-closed',
+      resumable: true,
+      connection: session,
+      session,
+    });
+    const second = await b.ws('second');
+    const resumed = await second.connect({ 'x-resume': connected.headers['x-resume-token']! });
+    expect(resumed.headers['x-resumed']).toBe('true');
+    await second.disconnect();
+    const [, closed] = await closeLine(b, 2);
+    const secondOpen = b.events('connection.open')[1]!;
+    expect(secondOpen.connection).not.toBe(session);
+    expect(closed).toMatchObject({
+      reason: 'client-disconnect',
+      connection: secondOpen.connection,
+      session,
+    });
+  });
+
   it('a silent client: reason heartbeat-timeout', async () => {
     const b = await loggedBroker({
       heartbeat: { sendMs: 0, receiveMs: 50, toleranceFactor: 1, graceMs: 0 },
@@ -156,6 +185,28 @@ describe('connection log lines', () => {
     const closes = await closeLine(b, 2);
     expect(closes.map((l) => l.reason)).toEqual(['server-shutdown', 'server-shutdown']);
     expect(b.events('connection.open')).toHaveLength(2);
+  });
+});
+
+describe('admin action log lines', () => {
+  it('an action through the admin API writes one admin.action line with who, what and on what', async () => {
+    const b = await loggedBroker();
+    const c = await b.tcp();
+    await c.connect();
+    await c.publish('/queue/jobs', 'a');
+    await c.publish('/queue/jobs', 'b');
+    const purged = await adminClient(b.httpOrigin).del('/queues/jobs/messages');
+    expect(purged.status).toBe(200);
+    expect(b.events('admin.action')).toEqual([
+      expect.objectContaining({
+        msg: 'admin action',
+        action: 'purge',
+        target: '/queue/jobs',
+        user: '',
+        ok: true,
+        purged: 2,
+      }),
+    ]);
   });
 });
 

@@ -2,6 +2,7 @@
 import { ANONYMOUS } from '../auth/index.js';
 import { explainRouting } from '../broker/explain.js';
 import { messageOptions } from '../broker/message-options.js';
+import { logAdminAction } from '../logger.js';
 import { createHeaders } from '../protocol/frame.js';
 import { requireAccess } from './access.js';
 import { badRequest, notFound } from './errors.js';
@@ -53,7 +54,7 @@ async function send(call: AdminCall) {
   const written = call.broker.publish(destination, headers, Buffer.from(text, 'utf8'), '', options);
   // Answer once a persistent message is committed, as a RECEIPT would.
   if (written !== null) await written;
-  call.host.logger.info({ action: 'send', target: destination, user: call.user }, 'admin action');
+  logAdminAction(call.host.logger, { action: 'send', target: destination, user: call.user });
   return { messageId: headers['message-id'] ?? null };
 }
 

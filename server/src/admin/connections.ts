@@ -1,4 +1,6 @@
 /** Connection endpoints: list, describe, close. */
+
+import { logAdminAction } from '../logger.js';
 import { notFound } from './errors.js';
 import type { Route } from './router.js';
 
@@ -27,10 +29,7 @@ export const connectionRoutes: Route[] = [
     handle: (call) => {
       const id = call.params.id!;
       if (!call.host.closeConnection(id, call.user)) throw notFound('connection', id);
-      call.host.logger.info(
-        { action: 'close-connection', target: id, user: call.user },
-        'admin action',
-      );
+      logAdminAction(call.host.logger, { action: 'close-connection', target: id, user: call.user });
       return { closed: true };
     },
   },

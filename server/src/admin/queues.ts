@@ -4,6 +4,7 @@ import { deadLetterQueueName } from '../broker/dead-letter.js';
 import type { QueueEntry } from '../broker/message.js';
 import type { Queue } from '../broker/queue.js';
 import { replayDeadLetters } from '../broker/replay.js';
+import { logAdminAction } from '../logger.js';
 import { AdminError, notFound } from './errors.js';
 import { type AdminCall, intParam, type Route } from './router.js';
 
@@ -83,7 +84,7 @@ function isUtf8Prefix(bytes: Buffer): boolean {
 }
 
 function log(call: AdminCall, action: string, target: string, extra: Record<string, unknown> = {}) {
-  call.host.logger.info({ action, target, user: call.user, ...extra }, 'admin action');
+  logAdminAction(call.host.logger, { ...extra, action, target, user: call.user });
 }
 
 const destinationOf = (params: Readonly<Record<string, string>>) => `/queue/${params.name}`;

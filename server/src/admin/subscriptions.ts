@@ -1,6 +1,7 @@
 /** Subscription endpoints: live subscriptions, consumers of a destination, durable subscriptions. */
 import { resolveDestination } from '../broker/destination.js';
 import { matchesPattern } from '../broker/pattern.js';
+import { logAdminAction } from '../logger.js';
 import { AdminError, badRequest, notFound } from './errors.js';
 import type { Route } from './router.js';
 
@@ -73,10 +74,11 @@ export const subscriptionRoutes: Route[] = [
         );
       }
       await call.broker.removeDurable(found.record.key, name);
-      call.host.logger.info(
-        { action: 'drop-durable-subscription', target: found.record.key, user: call.user },
-        'admin action',
-      );
+      logAdminAction(call.host.logger, {
+        action: 'drop-durable-subscription',
+        target: found.record.key,
+        user: call.user,
+      });
       return { deleted: true };
     },
   },

@@ -1,6 +1,7 @@
 /** Topic endpoints: list, describe, delete (history and counters). */
 import type { Broker } from '../broker/broker.js';
 import { matchesPattern } from '../broker/pattern.js';
+import { logAdminAction } from '../logger.js';
 import { notFound } from './errors.js';
 import { round } from './queues.js';
 import type { AdminCall, Route } from './router.js';
@@ -72,10 +73,11 @@ export const topicRoutes: Route[] = [
     handle: (call) => {
       const name = topicName(call);
       call.broker.deleteTopic(name);
-      call.host.logger.info(
-        { action: 'delete', target: `/topic/${name}`, user: call.user },
-        'admin action',
-      );
+      logAdminAction(call.host.logger, {
+        action: 'delete',
+        target: `/topic/${name}`,
+        user: call.user,
+      });
       return { deleted: true };
     },
   },

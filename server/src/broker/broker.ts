@@ -200,6 +200,7 @@ export class Broker implements QueueHost {
       case 'reply-topic':
         if (this.temps.replyTopicAlive(resolved.name))
           this.tempTopics.route(resolved.name, message);
+        else this.cluster?.forwardReply(resolved.name, true, message);
         return null;
       case 'exchange':
         return this.publishToExchange(resolved.name, resolved.key, message);
@@ -211,7 +212,11 @@ export class Broker implements QueueHost {
         break;
       case 'reply-queue':
         queue = this.temps.replyQueue(resolved.name);
-        if (queue === null) return null;
+        if (queue === null) {
+          // Its owner may be connected to another node of the cluster.
+          this.cluster?.forwardReply(resolved.name, false, message);
+          return null;
+        }
         break;
     }
     if (options.expires !== 0 && options.expires <= options.timestamp) {
@@ -456,7 +461,7 @@ export class Broker implements QueueHost {
           'anyway. Subscribe to a /topic/ destination, or drop the durable headers.',
       );
     }
-    return this.durables.subscribe(
+    const written = this.durables.subscribe(
       key,
       clientId,
       name,
@@ -464,11 +469,18 @@ export class Broker implements QueueHost {
       subscription,
       owner,
     );
+    this.syncStandingTopics();
+    return written;
   }
 
-  /** Delete a durable subscription by key (UNSUBSCRIBE naming it); `owner` is the user asking ('' anonymous). */
-  removeDurable(key: string, name: string, owner = ''): Promise<void> | null {
-    return this.durables.remove(key, name, owner);
+  /**
+   * Delete a durable subscription by key: UNSUBSCRIBE naming it, where `owner` is the
+   * user asking ('' anonymous) and must own it; or the admin API, with owner null.
+   */
+  removeDurable(key: string, name: string, owner: string | null = null): Promise<void> | null {
+    const written = this.durables.remove(key, name, owner);
+    this.syncStandingTopics();
+    return written;
   }
 
   /**
@@ -548,11 +560,38 @@ export class Broker implements QueueHost {
     this.cluster = new ClusterLink(bus, clusterHost(this, warn));
     for (const [name, queue] of this.queues)
       if (!name.startsWith('\u0000')) this.cluster.adopt(queue);
+    this.syncStandingTopics();
   }
 
   /** Stop the cluster link's timers (the server closes the bus itself). */
   leaveCluster(): void {
     this.cluster?.close();
+  }
+
+  /** The topics this node must hear from the others even without subscribers: histories and durables. */
+  private syncStandingTopics(): void {
+    if (this.cluster === null) return;
+    const names: string[] = [];
+    const defaults = this.config.destinationDefaults;
+    if (defaults.historyMaxMessages > 0 || defaults.historyMaxAgeMs > 0) names.push('>');
+    for (const rule of this.config.destinations) {
+      const keeps = (rule.historyMaxMessages ?? 0) > 0 || (rule.historyMaxAgeMs ?? 0) > 0;
+      if (keeps && rule.match.startsWith('/topic/')) names.push(rule.match.slice(7));
+    }
+    for (const record of this.durables.records()) names.push(record.destination.slice(7));
+    this.cluster.setStandingTopics(names);
+  }
+
+  /** A reply sent on another node to a temp destination of this node's clients. */
+  deliverRemoteReply(name: string, topic: boolean, message: Message): void {
+    if (topic) {
+      if (this.temps.replyTopicAlive(name)) this.tempTopics.route(name, message);
+      return;
+    }
+    this.temps
+      .replyQueue(name)
+      ?.enqueue(new QueueEntry(message))
+      ?.catch(() => {});
   }
 
   /** A publish order number for a message made elsewhere (another node). */
@@ -563,7 +602,10 @@ export class Broker implements QueueHost {
   /** A message another node published to topic `name`: this node's subscribers, histories and durables. */
   deliverRemoteTopic(name: string, message: Message): void {
     this.histories.append(name, message)?.catch(() => {});
-    this.router.route(name, message);
+    // Counted as delivered here; its node counted it as published.
+    const stats = this.topicStats.of(name, this.hasSubscribers);
+    message.topic = stats;
+    stats.delivered += this.router.route(name, message);
     this.durables.publish(`/topic/${name}`, message)?.catch(() => {});
   }
 
@@ -858,6 +900,8 @@ function clusterHost(broker: Broker, warn: (fields: object, message: string) => 
     nextSeq: () => broker.takeSeq(),
     deliverRemoteTopic: (name: string, message: Message) =>
       broker.deliverRemoteTopic(name, message),
+    deliverRemoteReply: (name: string, topic: boolean, message: Message) =>
+      broker.deliverRemoteReply(name, topic, message),
     track: (write: Promise<void>) => broker.track(write),
     counters: broker.counters,
     warn,

@@ -18,6 +18,8 @@ export interface ClusterLinkHost {
   nextSeq(): number;
   /** Route a message published on another node to this node's topic subscribers (and histories, durables). */
   deliverRemoteTopic(name: string, message: Message): void;
+  /** Place a reply sent on another node, if its temp destination lives here. */
+  deliverRemoteReply(name: string, topic: boolean, message: Message): void;
   /** Register a Redis write so RECEIPT barriers wait for it. */
   track(write: Promise<void>): Promise<void>;
   readonly counters: Counters;
@@ -42,6 +44,7 @@ export class ClusterLink implements TopicSink {
   private readonly acks = new Map<string, string[]>();
   private readonly settling = new Set<string>();
   private ackScheduled = false;
+  private standing = new Set<string>();
   private lastWarned = 0;
   private readonly pollTimer: NodeJS.Timeout;
 
@@ -55,6 +58,7 @@ export class ClusterLink implements TopicSink {
       this.flushAcks();
       this.poll();
     };
+    bus.topics.listenForReplies().catch((err: unknown) => this.failed('listen', err));
     this.pollTimer = setInterval(() => this.poll(), bus.options.pollMs);
     this.pollTimer.unref();
   }
@@ -64,8 +68,8 @@ export class ClusterLink implements TopicSink {
   /** Share a topic publish with the other nodes; throws (nothing sent anywhere) while Redis is down. */
   publishTopic(name: string, message: Message): void {
     this.requireRedis('topics');
-    const sent = this.bus.topics.publish(name, storedForm(message), message.persistent);
-    this.host.track(sent.then(noop, (err: unknown) => this.failed('publish', err)));
+    const batch = this.bus.topics.publish(name, storedForm(message), message.persistent);
+    if (batch !== null) this.host.track(batch.catch((err: unknown) => this.failed('publish', err)));
   }
 
   /** A local topic subscription starts: this node hears the topic (or pattern) from the others. */
@@ -82,6 +86,29 @@ export class ClusterLink implements TopicSink {
 
   remoteTopicMessage(name: string, remote: ClusterMessage): void {
     this.host.deliverRemoteTopic(name, this.messageOf(remote));
+  }
+
+  remoteReply(name: string, topic: boolean, remote: ClusterMessage): void {
+    this.host.deliverRemoteReply(name, topic, this.messageOf(remote));
+  }
+
+  /** A reply for a temp destination that is not on this node: to the node that has it. */
+  forwardReply(name: string, topic: boolean, message: Message): void {
+    this.requireRedis('replies');
+    const sent = this.bus.topics.publishReply(name, topic, storedForm(message), message.persistent);
+    this.host.track(sent.then(noop, (err: unknown) => this.failed('reply', err)));
+  }
+
+  /**
+   * Topics this node hears whether or not a client subscribes (the ones with
+   * history, and those of durable subscriptions), so that their histories
+   * and durable queues get every node's messages.
+   */
+  setStandingTopics(names: Iterable<string>): void {
+    const next = new Set(names);
+    for (const name of next) if (!this.standing.has(name)) this.joinTopic(name);
+    for (const name of this.standing) if (!next.has(name)) this.leaveTopic(name);
+    this.standing = next;
   }
 
   undecodable(channel: string): void {

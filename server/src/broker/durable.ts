@@ -129,8 +129,12 @@ export class DurableSubscriptions {
     return written;
   }
 
-  /** Delete a durable subscription and everything waiting in it (UNSUBSCRIBE with its name). */
-  remove(key: string, name: string, owner = ''): Promise<void> | null {
+  /**
+   * Delete a durable subscription and everything waiting in it (UNSUBSCRIBE with its name).
+   * `owner` is the user asking ('' anonymous), checked against the subscription's owner;
+   * null is an administrative removal (the admin API), which no owner binding stops.
+   */
+  remove(key: string, name: string, owner: string | null = null): Promise<void> | null {
     const durable = this.byKey.get(key);
     if (durable === undefined) {
       throw new BrokerError(
@@ -140,7 +144,7 @@ export class DurableSubscriptions {
           'by that name. Check the client-id on CONNECT and the subscription name.',
       );
     }
-    checkDurableOwner(durable.record, owner);
+    if (owner !== null) checkDurableOwner(durable.record, owner);
     if (this.isLive(durable)) durable.live!.close();
     return this.drop(durable);
   }

@@ -63,3 +63,37 @@ export function decodeClusterMessage(bytes: Buffer): ClusterMessage | null {
     },
   };
 }
+
+/**
+ * Several encoded messages in one pub/sub payload (the messages one node
+ * published to one topic in one turn of its event loop): each is prefixed
+ * with its 4-byte big-endian length.
+ */
+export function encodeBatch(parts: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const part of parts) size += 4 + part.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const part of parts) {
+    out.writeUInt32BE(part.length, at);
+    part.copy(out, at + 4);
+    at += 4 + part.length;
+  }
+  return out;
+}
+
+/** The messages of a batch, in order; null when the bytes are not one. */
+export function decodeBatch(bytes: Buffer): ClusterMessage[] | null {
+  const out: ClusterMessage[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) return null;
+    const length = bytes.readUInt32BE(at);
+    if (at + 4 + length > bytes.length) return null;
+    const message = decodeClusterMessage(bytes.subarray(at + 4, at + 4 + length));
+    if (message === null) return null;
+    out.push(message);
+    at += 4 + length;
+  }
+  return out.length === 0 ? null : out;
+}

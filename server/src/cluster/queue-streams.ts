@@ -118,8 +118,8 @@ export class QueueStreams {
   async read(queue: string, count: number, after: string | null): Promise<StreamMessage[]> {
     const own = after !== null;
     const reply = await this.retryOnNoGroup(queue, () =>
-      this.redis.callBuffer(
-        'XREADGROUP',
+      // The typed call, not callBuffer('XREADGROUP', …): ioredis's auto-pipelining mangles call() (measured).
+      this.redis.xreadgroupBuffer(
         'GROUP',
         GROUP,
         this.nodeId,
@@ -227,8 +227,8 @@ export class QueueStreams {
       )) as [string, string, number, number][];
       if (pending.length === 0) continue;
       const ids = pending.map((p) => p[0]);
-      const reply = await this.redis.callBuffer(
-        'XCLAIM',
+      // ioredis has xclaimBuffer (binary bodies intact) but does not declare it.
+      const reply = await (this.redis as unknown as BufferClaim).xclaimBuffer(
         key,
         GROUP,
         this.nodeId,
@@ -253,6 +253,10 @@ export class QueueStreams {
 }
 
 type RawEntry = [string, Buffer[] | null];
+
+interface BufferClaim {
+  xclaimBuffer(...args: (string | number)[]): Promise<unknown>;
+}
 
 /**
  * XREADGROUP's reply for one stream: `[[key, entries]]` over RESP2, or the

@@ -31,11 +31,20 @@ export interface EndNote {
   limit?: string;
 }
 
+/**
+ * The session id each connection opened with. A connection that resumes a
+ * dropped session (CONNECT x-resume) takes that session's id, so its close
+ * line names both: `connection` (as opened) and `session` (as resumed).
+ */
+const openedAs = new WeakMap<Session, string>();
+
 export function logConnectionOpen(session: Session): void {
   const c = session.connection;
+  openedAs.set(session, session.id);
   session.context.logger.info(
     {
       event: 'connection.open',
+      connection: session.id,
       session: session.id,
       transport: c.transport,
       secure: c.secure === true,
@@ -52,6 +61,7 @@ export function logConnectionClose(session: Session, note: EndNote, openedAt: nu
   session.context.logger.info(
     {
       event: 'connection.close',
+      connection: openedAs.get(session) ?? session.id,
       session: session.id,
       transport: c.transport,
       remoteAddress: c.remoteAddress,

@@ -5,6 +5,7 @@
  * across restarts; anonymous ones stay open to all, as before.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { adminClient } from '../../helpers/admin-http.js';
 import { type BrokerContext, startBroker } from '../../helpers/broker.js';
 import { PERSISTENT, startLmdbBroker, tempDataDir } from '../../helpers/persistence.js';
 import type { TcpStompClient } from '../../helpers/raw-client.js';
@@ -17,9 +18,13 @@ const USERS: Record<string, [string, string[]]> = {
   alice: ['a-pass', ['readers']],
   bob: ['b-pass', ['readers']],
   eve: ['e-pass', []],
+  boss: ['boss-pass', ['ops']],
 };
 
-const RULES = [{ match: '/topic/news.>', read: ['readers', 'anonymous'], write: ['*'] }];
+const RULES = [
+  { match: '/topic/news.>', read: ['readers', 'anonymous'], write: ['*'] },
+  { match: '>', admin: ['ops'] },
+];
 
 function auth(file: string) {
   return { usersFile: file, rules: RULES, allowAnonymous: true };
@@ -181,6 +186,26 @@ describe('durable subscriptions and their owners', () => {
       'auto-delete': 'false',
     });
     expect((await back.message()).bodyText).toBe('for alice');
+  });
+
+  it("an administrator may drop a user's durable subscription (admin API); the client-id is free again", async () => {
+    const b = await startBroker({ auth: auth(await usersFile(USERS)) });
+    const alice = await login(b, 'alice', 'alice-app');
+    await durableSubscribe(alice, '/topic/news.a', {
+      id: 's1',
+      'activemq.subscriptionName': 'feed',
+    });
+    await alice.disconnect();
+    expect(await refusedLogin(b, 'bob', 'alice-app')).toBe(
+      'client-id alice-app belongs to another user',
+    );
+    const dropped = await adminClient(b, 'boss:boss-pass').del(
+      '/durable-subscriptions/alice-app/feed',
+    );
+    expect(dropped.status).toBe(200);
+    expect(b.broker.broker.durables.record('alice-app:feed')).toBeUndefined();
+    const bob = await login(b, 'bob', 'alice-app');
+    await bob.disconnect();
   });
 
   it('anonymous durable subscriptions stay shared, as before', async () => {

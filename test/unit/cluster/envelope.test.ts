@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  decodeBatch,
   decodeClusterMessage,
+  encodeBatch,
   encodeClusterMessage,
 } from '../../../server/src/cluster/envelope.js';
 import { globOf } from '../../../server/src/cluster/topic-bus.js';
@@ -39,6 +41,41 @@ describe('cluster message envelope', () => {
     expect(decodeClusterMessage(Buffer.from('hi'))).toBeNull();
     expect(decodeClusterMessage(Buffer.from([0, 0, 0, 50, 1, 2]))).toBeNull();
     expect(decodeClusterMessage(Buffer.from([0, 0, 0, 2, 0x7b, 0x7b]))).toBeNull();
+  });
+});
+
+describe('batches of envelopes (one PUBLISH per topic per turn)', () => {
+  const message = (id: string, body: string) =>
+    encodeClusterMessage(
+      'n',
+      {
+        seq: 0,
+        id,
+        headers: { 'message-id': id },
+        body: Buffer.from(body),
+        priority: 4,
+        expires: 0,
+        timestamp: 1,
+      },
+      false,
+    );
+
+  it('keeps every message and their order', () => {
+    const decoded = decodeBatch(
+      encodeBatch([message('a', 'one'), message('b', ''), message('c', 'three')]),
+    );
+    expect(decoded?.map((m) => [m.message.id, m.message.body.toString()])).toEqual([
+      ['a', 'one'],
+      ['b', ''],
+      ['c', 'three'],
+    ]);
+  });
+
+  it('rejects truncated or foreign bytes', () => {
+    const bytes = encodeBatch([message('a', 'one')]);
+    expect(decodeBatch(bytes.subarray(0, bytes.length - 1))).toBeNull();
+    expect(decodeBatch(Buffer.alloc(0))).toBeNull();
+    expect(decodeBatch(Buffer.from('not a batch'))).toBeNull();
   });
 });
 
