@@ -71,7 +71,9 @@ async function main() {
       try {
         brokerStats = broker.broker?.stats?.() ?? null;
       } catch {}
-      return { storeStats, brokerStats, connections: broker.connectionCount };
+      // The start-up scenario checks that every stored message was recovered.
+      const startupQueue = broker.broker?.queueInfo?.('bench-startup') ?? null;
+      return { storeStats, brokerStats, connections: broker.connectionCount, startupQueue };
     },
     close: () => broker.close(),
   });

@@ -211,7 +211,8 @@ export class StompedeBroker implements ConnectionAcceptor {
     }
     try {
       const store = await openStore(kind, dataDir);
-      const state = await store.recover();
+      // Lazy: queue messages come back as an index and are read on first use (issue 9: start-up with 1M stored).
+      const state = await store.recover({ lazy: true });
       const broker = new Broker(this.config, store, this.counters);
       broker.recover(state, cleanShutdown);
       await this.joinCluster(broker).catch(async (err: unknown) => {
@@ -247,6 +248,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       };
       let recovered = 0;
       for (const messages of state.queues.values()) recovered += messages.length;
+      for (const index of state.queueIndex?.values() ?? []) recovered += index.seqs.length;
       this.logger.info(
         {
           store: kind,

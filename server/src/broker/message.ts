@@ -126,8 +126,19 @@ export function createMessage(
  * A queue's hold on one message: how often it was handed out, whether its
  * durable copy is committed, and when it may next be offered.
  */
+/** Reads a recovered queue message back from the store when it is first needed (see QueueEntry.recovered). */
+export interface MessageLoader {
+  load(seq: number): Message;
+}
+
 export class QueueEntry {
-  readonly message: Message;
+  /** Publish order (the message's seq), known without loading the message. Never changes. */
+  seq: number;
+  /** The message's priority (0–9), known without loading it. Never changes. */
+  priority: number;
+  private current: Message | null;
+  /** Set for an entry recovered as an index only: the message is read on first use. */
+  private loader: MessageLoader | null = null;
   /** Times handed to a consumer so far (a redelivery is any delivery after the first). */
   deliveries: number;
   /** False while a persistent message's store write is still being committed: it is not offered until then. */
@@ -144,15 +155,46 @@ export class QueueEntry {
   /** When it expires here, ms since the epoch (0 = never): the message's own expiry, or sooner under a queue TTL. */
   expiresAt: number;
 
-  constructor(message: Message, deliveries = 0) {
-    this.message = message;
-    this.expiresAt = message.expires;
+  /** `message` is null only for QueueEntry.recovered. */
+  constructor(message: Message | null, deliveries = 0) {
+    this.current = message;
+    this.seq = message === null ? 0 : message.seq;
+    this.priority = message === null ? DEFAULT_PRIORITY : message.priority;
+    this.expiresAt = message === null ? 0 : message.expires;
     this.deliveries = deliveries;
     this.stored = true;
     this.persisted = false;
   }
 
-  get seq(): number {
-    return this.message.seq;
+  /**
+   * An entry recovered at start-up from the store's index (seq, priority,
+   * expiry, delivery count) without its message, which `loader` reads when
+   * it is first dispatched or browsed: a million stored messages cost a
+   * million small entries, not a million decoded messages (issue 9).
+   */
+  static recovered(
+    seq: number,
+    priority: number,
+    expires: number,
+    deliveries: number,
+    loader: MessageLoader,
+  ): QueueEntry {
+    const entry = new QueueEntry(null, deliveries);
+    entry.seq = seq;
+    entry.priority = priority;
+    entry.expiresAt = expires;
+    entry.loader = loader;
+    entry.persisted = true;
+    return entry;
+  }
+
+  get message(): Message {
+    let message = this.current;
+    if (message === null) {
+      message = this.loader!.load(this.seq);
+      this.current = message;
+      this.loader = null;
+    }
+    return message;
   }
 }

@@ -595,7 +595,7 @@ export class Queue implements MessageSource {
   }
 
   private pushReady(entry: QueueEntry): void {
-    this.ready[entry.message.priority]!.push(entry);
+    this.ready[entry.priority]!.push(entry);
     this.readyCount++;
   }
 
@@ -605,7 +605,7 @@ export class Queue implements MessageSource {
   }
 
   private removeReady(entry: QueueEntry): void {
-    const deque = this.ready[entry.message.priority]!;
+    const deque = this.ready[entry.priority]!;
     for (let i = 0; i < deque.length; i++) {
       if (deque.at(i) === entry) {
         this.takeReady(deque, i);
@@ -618,8 +618,8 @@ export class Queue implements MessageSource {
     if (entries.length === 0) return;
     const byPriority = new Map<number, QueueEntry[]>();
     for (const entry of entries) {
-      const list = byPriority.get(entry.message.priority);
-      if (list === undefined) byPriority.set(entry.message.priority, [entry]);
+      const list = byPriority.get(entry.priority);
+      if (list === undefined) byPriority.set(entry.priority, [entry]);
       else list.push(entry);
     }
     for (const [priority, list] of byPriority) this.ready[priority]!.insertInOrder(list);

@@ -37,7 +37,9 @@ import { type Database, open, type RootDatabase } from 'lmdb';
 import {
   type DurableSubscriptionRecord,
   type RecoveredMessage,
+  type RecoveredQueueIndex,
   type RecoveredState,
+  type RecoverOptions,
   STORE_FORMAT_VERSION,
   type Store,
   type StoredMessage,
@@ -108,6 +110,35 @@ export function encodeMessage(message: StoredMessage): Buffer {
   return buf;
 }
 
+/** What lazy recovery reads of a record: its priority and expiry (the first 17 bytes). */
+interface RecordIndex {
+  priority: number;
+  expires: number;
+}
+
+const recordIndex: RecordIndex = { priority: 0, expires: 0 };
+const expiresBytes = new Uint8Array(8);
+const expiresView = new DataView(expiresBytes.buffer);
+
+/**
+ * An lmdb-js decoder that reads priority and expiry straight from the
+ * record's bytes in lmdb's shared read buffer (a decoder gets them without
+ * the copy lmdb-js makes for 'binary' values) into one reused object, which
+ * the caller reads before the next record.
+ */
+const RECORD_INDEX_DECODER = {
+  encode(): Buffer {
+    throw new Error('the record index view is read-only');
+  },
+  decode(bytes: Uint8Array, size: number): RecordIndex {
+    if (size < FIXED_BYTES) throw new RangeError('stored message is truncated');
+    recordIndex.priority = bytes[0]!;
+    for (let i = 0; i < 8; i++) expiresBytes[i] = bytes[1 + i]!;
+    recordIndex.expires = expiresView.getFloat64(0, true);
+    return recordIndex;
+  },
+};
+
 /** Decodes a value written by encodeMessage. The body is a view into `buf`, which must not be reused. */
 export function decodeMessage(seq: number, buf: Buffer): StoredMessage {
   const priority = buf[0]!;
@@ -119,7 +150,9 @@ export function decodeMessage(seq: number, buf: Buffer): StoredMessage {
   pos += 4 + len;
   const count = buf.readUInt32LE(pos);
   pos += 4;
-  const headers: Record<string, string> = {};
+  // Null prototype: a header named `__proto__` or `constructor` is plain data,
+  // and the broker can take the object as a message's headers without a copy.
+  const headers: Record<string, string> = Object.create(null);
   for (let i = 0; i < count; i++) {
     len = buf.readUInt32LE(pos);
     const name = buf.toString('utf8', pos + 4, pos + 4 + len);
@@ -127,16 +160,7 @@ export function decodeMessage(seq: number, buf: Buffer): StoredMessage {
     len = buf.readUInt32LE(pos);
     const value = buf.toString('utf8', pos + 4, pos + 4 + len);
     pos += 4 + len;
-    if (name === '__proto__') {
-      Object.defineProperty(headers, name, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      headers[name] = value;
-    }
+    headers[name] = value;
   }
   if (pos > buf.length) throw new RangeError(`stored message ${seq} is truncated`);
   return { seq, id, headers, body: buf.subarray(pos), priority, expires, timestamp };
@@ -389,7 +413,7 @@ export class LmdbStore implements Store {
     });
   }
 
-  async recover(): Promise<RecoveredState> {
+  async recover(options: RecoverOptions = {}): Promise<RecoveredState> {
     if (this.closed) throw new Error('store is closed');
     await this.idle();
     const { messages, deliveries, durables, history } = this.db;
@@ -406,9 +430,17 @@ export class LmdbStore implements Store {
 
     let maxSeq = 0;
     const queues = new Map<string, RecoveredMessage[]>();
+    let queueIndex: Map<string, RecoveredQueueIndex> | undefined;
+    if (options.lazy === true) {
+      queueIndex = this.recoverQueueIndex(counts);
+      for (const index of queueIndex.values()) {
+        const last = index.seqs[index.seqs.length - 1] ?? 0;
+        if (last > maxSeq) maxSeq = last;
+      }
+    }
     let current: RecoveredMessage[] | undefined;
     let currentName: string | undefined;
-    for (const { key, value } of messages.getRange()) {
+    for (const { key, value } of queueIndex === undefined ? messages.getRange() : []) {
       const [queue, seq] = key;
       if (queue !== currentName) {
         currentName = queue;
@@ -453,7 +485,44 @@ export class LmdbStore implements Store {
       }).catch(() => {});
     }
 
-    return { queues, durableSubscriptions, history: topics, maxSeq };
+    return queueIndex === undefined
+      ? { queues, durableSubscriptions, history: topics, maxSeq }
+      : { queues, queueIndex, durableSubscriptions, history: topics, maxSeq };
+  }
+
+  /**
+   * Every stored queue message as an index entry (seq, priority, expiry,
+   * delivery count), read in place from lmdb's buffer without copying or
+   * decoding the record: with a million messages, decoding them all made
+   * start-up take over a minute (issue 9). Consumes `counts` like recover().
+   */
+  private recoverQueueIndex(
+    counts: Map<string, Map<number, number>>,
+  ): Map<string, RecoveredQueueIndex> {
+    // lmdb-js takes a custom `encoder` (with decode) per database; its typings omit the option.
+    const options = { name: LMDB_DATABASES.messages.name, encoder: RECORD_INDEX_DECODER };
+    const view = this.root.openDB<RecordIndex, SeqKey>(options as { name: string });
+    const indexes = new Map<string, RecoveredQueueIndex>();
+    let current: RecoveredQueueIndex | undefined;
+    let currentName: string | undefined;
+    for (const { key, value } of view.getRange()) {
+      // Indexing, not destructuring: this loop runs once per stored message.
+      const queue = key[0];
+      const seq = key[1];
+      if (queue !== currentName) {
+        currentName = queue;
+        current = { seqs: [], priorities: [], expires: [], deliveries: [] };
+        indexes.set(queue, current);
+      }
+      const forQueue = counts.get(queue);
+      const count = forQueue?.get(seq) ?? 0;
+      forQueue?.delete(seq);
+      current!.seqs.push(seq);
+      current!.priorities.push(value.priority);
+      current!.expires.push(value.expires);
+      current!.deliveries.push(count);
+    }
+    return indexes;
   }
 
   appendQueueMessage(queue: string, message: StoredMessage): Promise<void> {

@@ -49,11 +49,36 @@ export interface DurableSubscriptionRecord {
 export interface RecoveredState {
   /** Every stored queue message, per queue, in `seq` order, with how many times each was delivered. */
   queues: Map<string, RecoveredMessage[]>;
+  /** With RecoverOptions.lazy, from a store that supports it: the queues' messages as an index (and `queues` is empty). */
+  queueIndex?: Map<string, RecoveredQueueIndex>;
   durableSubscriptions: DurableSubscriptionRecord[];
   /** Stored topic history, per topic, in `seq` order. */
   history: Map<string, StoredMessage[]>;
   /** The highest `seq` ever stored (0 when empty), so new messages continue after it. */
   maxSeq: number;
+}
+
+/**
+ * Queue messages of one queue recovered as an index only, in `seq` order
+ * (parallel arrays): what ordering and expiry need, not the messages, which
+ * are read back with browseQueue when first needed. See RecoverOptions.
+ */
+export interface RecoveredQueueIndex {
+  seqs: number[];
+  priorities: number[];
+  /** Expiry per message, ms since the epoch; 0 = never. */
+  expires: number[];
+  /** Delivery attempts recorded per message. */
+  deliveries: number[];
+}
+
+export interface RecoverOptions {
+  /**
+   * Index queue messages instead of decoding them (RecoveredState.queueIndex
+   * instead of .queues), for a store that can read one back synchronously.
+   * A store that cannot ignores it.
+   */
+  lazy?: boolean;
 }
 
 export interface RecoveredMessage {
@@ -79,7 +104,7 @@ export interface Store {
   readonly durable: boolean;
 
   /** Load everything persisted. Called once, before any write. */
-  recover(): Promise<RecoveredState>;
+  recover(options?: RecoverOptions): Promise<RecoveredState>;
 
   /** Persist one message in `queue`. */
   appendQueueMessage(queue: string, message: StoredMessage): Promise<void>;

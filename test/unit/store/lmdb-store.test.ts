@@ -133,6 +133,41 @@ describe('LmdbStore', () => {
 
   const seqsOfBrowse = (messages: StoredMessage[]) => messages.map((m) => m.seq);
 
+  it('recovers queues as an index when asked to (lazy), agreeing with a full recovery', async () => {
+    let store = await openTracked();
+    const expiring = { ...message(3), priority: 9, expires: 1_800_000_000_123.5 };
+    await store.appendQueueMessage('a', message(1));
+    await store.appendQueueMessage('a', { ...message(2), priority: 0 });
+    await store.appendQueueMessage('a', expiring);
+    await store.appendQueueMessage('b', message(7));
+    await store.recordDelivery('a', 2, 4);
+    await store.close();
+
+    store = await openTracked();
+    const lazy = await store.recover({ lazy: true });
+    expect(lazy.queues.size).toBe(0);
+    expect(lazy.maxSeq).toBe(7);
+    expect(lazy.queueIndex!.get('a')).toEqual({
+      seqs: [1, 2, 3],
+      priorities: [4, 0, 9],
+      expires: [0, 0, 1_800_000_000_123.5],
+      deliveries: [0, 4, 0],
+    });
+    expect(lazy.queueIndex!.get('b')!.seqs).toEqual([7]);
+    // The messages themselves are read back one at a time, synchronously.
+    expect(store.browseQueue('a', 2, 1)).toEqual([expiring]);
+
+    const full = await store.recover();
+    expect(full.queueIndex).toBeUndefined();
+    expect(
+      full.queues.get('a')!.map((r) => [r.message.seq, r.message.priority, r.deliveries]),
+    ).toEqual([
+      [1, 4, 0],
+      [2, 0, 4],
+      [3, 9, 0],
+    ]);
+  });
+
   it('stamps a new file with the format version', async () => {
     const store = await openTracked();
     await store.close();
