@@ -143,12 +143,31 @@ export function createLogViewer({ connection, history }) {
     updateStats();
   });
 
-  // Scrolling away from the bottom stops following; scrolling back resumes it.
+  // The reader scrolling away from the bottom stops following; scrolling back
+  // resumes it. Only the reader's own scrolling counts: chunks laid out late
+  // (content-visibility) and trimmed rows move scrollTop too, and under a
+  // heavy stream that used to switch follow off by itself.
+  let readerScrollUntil = 0;
+  const readerScrolls = () => {
+    readerScrollUntil = performance.now() + 500;
+  };
+  for (const type of ['wheel', 'touchmove', 'pointerdown', 'keydown']) {
+    el.view.addEventListener(type, readerScrolls, { passive: true });
+  }
+  // Rows whose chunk is laid out late grow the view after render() scrolled
+  // it, with no scroll event: keep the newest line in sight while following.
+  new ResizeObserver(() => {
+    if (state.follow) scrollToBottom();
+  }).observe(el.rows);
   el.view.addEventListener(
     'scroll',
     () => {
       if (Math.abs(el.view.scrollTop - state.lastAutoScrollTop) < 2) return;
       const atBottom = el.view.scrollHeight - el.view.scrollTop - el.view.clientHeight < 24;
+      if (performance.now() > readerScrollUntil) {
+        if (state.follow && !atBottom) scrollToBottom();
+        return;
+      }
       if (atBottom !== state.follow) setFollow(atBottom, false);
     },
     { passive: true },
