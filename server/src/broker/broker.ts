@@ -556,10 +556,17 @@ export class Broker implements QueueHost {
    * Share topics and user queues with the other nodes on `bus` from now on
    * (called once, after recover(), before clients connect).
    */
-  joinCluster(bus: ClusterBus, warn: (fields: object, message: string) => void): void {
+  async joinCluster(
+    bus: ClusterBus,
+    warn: (fields: object, message: string) => void,
+  ): Promise<void> {
     this.cluster = new ClusterLink(bus, clusterHost(this, warn));
     for (const [name, queue] of this.queues)
       if (!name.startsWith('\u0000')) this.cluster.adopt(queue);
+    // Durable subscriptions are the cluster's: every node knows all of them, to append its publishes.
+    this.durables.share(this.cluster);
+    const shared = await bus.durables.open((change) => this.durables.applyShared(change));
+    for (const record of shared) this.durables.applyShared({ op: 'set', record });
     this.syncStandingTopics();
   }
 
@@ -578,7 +585,9 @@ export class Broker implements QueueHost {
       const keeps = (rule.historyMaxMessages ?? 0) > 0 || (rule.historyMaxAgeMs ?? 0) > 0;
       if (keeps && rule.match.startsWith('/topic/')) names.push(rule.match.slice(7));
     }
-    for (const record of this.durables.records()) names.push(record.destination.slice(7));
+    // Shared durables get every node's publishes in their streams; only local-only ones listen here.
+    for (const { record, queue } of this.durables.describe())
+      if (queue.feed === null) names.push(record.destination.slice(7));
     this.cluster.setStandingTopics(names);
   }
 
@@ -606,7 +615,7 @@ export class Broker implements QueueHost {
     const stats = this.topicStats.of(name, this.hasSubscribers);
     message.topic = stats;
     stats.delivered += this.router.route(name, message);
-    this.durables.publish(`/topic/${name}`, message)?.catch(() => {});
+    this.durables.publish(`/topic/${name}`, message, true)?.catch(() => {});
   }
 
   /** Into a queue, or into its Redis stream when the queue is cluster-shared. */

@@ -7,7 +7,9 @@ import {
 } from '../cluster/index.js';
 import type { Counters } from '../counters.js';
 import { createHeaders } from '../protocol/frame.js';
+import type { DurableSubscriptionRecord } from '../store/store.js';
 import { ClusterQueueFeed } from './cluster-queue-feed.js';
+import type { DurableSharing } from './durable.js';
 import { createMessage, type Message, QueueEntry } from './message.js';
 import { isWildcard } from './pattern.js';
 import type { Queue } from './queue.js';
@@ -35,7 +37,7 @@ export const CLUSTER_EVENTS = 'stompede_cluster_events_total';
  * its Redis stream (see ClusterQueueFeed); acknowledges in batches, and
  * keeps acknowledgements that failed during a Redis outage to send again.
  */
-export class ClusterLink implements TopicSink {
+export class ClusterLink implements TopicSink, DurableSharing {
   readonly bus: ClusterBus;
   private readonly host: ClusterLinkHost;
   /** Feeds of queues with local consumers, by queue name. */
@@ -131,6 +133,26 @@ export class ClusterLink implements TopicSink {
       .catch((err: unknown) => {
         this.failed('append', err);
         throw redisUnavailable('queues', (err as Error).message);
+      });
+  }
+
+  // ── durable subscriptions (records in Redis, messages in a queue stream each) ──
+
+  saved(record: DurableSubscriptionRecord): Promise<void> {
+    this.requireRedis('durable subscriptions');
+    return this.bus.durables.save(record).catch((err: unknown) => {
+      this.failed('durable-save', err);
+      throw redisUnavailable('durable subscriptions', (err as Error).message);
+    });
+  }
+
+  removed(record: DurableSubscriptionRecord, queue: Queue): Promise<void> {
+    this.requireRedis('durable subscriptions');
+    return Promise.all([this.bus.durables.remove(record.key), this.bus.queues.destroy(queue.name)])
+      .then(noop)
+      .catch((err: unknown) => {
+        this.failed('durable-remove', err);
+        throw redisUnavailable('durable subscriptions', (err as Error).message);
       });
   }
 

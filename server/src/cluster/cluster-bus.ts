@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { connectRedis } from './connection.js';
+import { DurableDirectory } from './durable-directory.js';
 import { type NodeRecord, NodeRegistry } from './node-registry.js';
 import { QueueStreams } from './queue-streams.js';
 import { maskRedisUrl } from './redis-url.js';
@@ -51,6 +52,7 @@ export class ClusterBus {
   readonly options: ClusterOptions;
   readonly topics: TopicBus;
   readonly queues: QueueStreams;
+  readonly durables: DurableDirectory;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly registry: NodeRegistry;
@@ -77,6 +79,7 @@ export class ClusterBus {
     this.registry = new NodeRegistry(redis, options.keyPrefix, options.nodeTtlMs);
     this.topics = new TopicBus(redis, subscriber, options.keyPrefix, options.nodeId);
     this.queues = new QueueStreams(redis, subscriber, options.keyPrefix, options.nodeId);
+    this.durables = new DurableDirectory(redis, subscriber, options.keyPrefix, options.nodeId);
     const lost = (err?: Error): void => this.lost(err);
     redis.on('error', lost);
     redis.on('close', () => this.lost());

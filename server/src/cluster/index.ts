@@ -5,6 +5,7 @@ export {
   type ClusterStatus,
   type LocalNodeInfo,
 } from './cluster-bus.js';
+export type { DurableChange } from './durable-directory.js';
 export type { ClusterMessage } from './envelope.js';
 export { ClusterError, redisUnavailable } from './errors.js';
 export type { StreamMessage } from './queue-streams.js';
