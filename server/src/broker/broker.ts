@@ -487,9 +487,11 @@ export class Broker implements QueueHost {
    * One live connection per client-id (ActiveMQ rule): a second claim is
    * refused. A client-id whose durable subscriptions an authenticated user
    * created is bound to that user (it survives restarts with them): `user`
-   * ('' for anonymous) must be that user.
+   * ('' for anonymous) must be that user. In a cluster the client-id is
+   * also claimed in Redis: the returned promise rejects when a connection
+   * on another node holds it (null on a single node).
    */
-  claimClientId(clientId: string, ownerId: string, user = ''): void {
+  claimClientId(clientId: string, ownerId: string, user = ''): Promise<void> | null {
     const bound = this.durables.ownerOfClientId(clientId);
     if (bound !== '' && bound !== user) {
       throw new BrokerError(
@@ -509,12 +511,24 @@ export class Broker implements QueueHost {
       );
     }
     this.clientIds.set(clientId, ownerId);
+    const claimed = this.cluster?.claimClientId(clientId) ?? null;
+    if (claimed === null) return null;
+    return claimed.then((node) => {
+      if (node === null) return;
+      throw new BrokerError(
+        'duplicate-subscription',
+        `client-id ${clientId.slice(0, 80)} is already connected`,
+        `Another live connection, on cluster node ${node.slice(0, 80)}, uses client-id '${clientId.slice(0, 80)}'. ` +
+          'Each connection needs its own client-id; close the other connection first, or choose a different client-id.',
+      );
+    });
   }
 
   /** The connection `consumer.ownerId` is gone: its temp queues and client-id go with it. */
   releaseOwner(consumer: Consumer, clientId: string): void {
     if (clientId !== '' && this.clientIds.get(clientId) === consumer.ownerId) {
       this.clientIds.delete(clientId);
+      this.cluster?.releaseClientId(clientId);
     }
     this.temps.release(consumer.ownerId);
   }

@@ -47,6 +47,8 @@ export class ClusterLink implements TopicSink, DurableSharing {
   private readonly settling = new Set<string>();
   private ackScheduled = false;
   private standing = new Set<string>();
+  /** Client-ids of this node's connections, kept alive in Redis with the heartbeat. */
+  private readonly clientIds = new Set<string>();
   private lastWarned = 0;
   private readonly pollTimer: NodeJS.Timeout;
 
@@ -116,6 +118,38 @@ export class ClusterLink implements TopicSink, DurableSharing {
   undecodable(channel: string): void {
     this.host.counters.increment(CLUSTER_EVENTS, { event: 'undecodable' });
     this.host.warn({ channel }, 'ignored a cluster message that cannot be decoded');
+  }
+
+  // ── client-ids ───────────────────────────────────────────────────────
+
+  /**
+   * Take a client-id for a connection of this node, cluster-wide. Resolves
+   * with the node whose connection holds it instead, or null. While Redis
+   * is down (or fails) the node's own check is all there is: null.
+   */
+  claimClientId(clientId: string): Promise<string | null> | null {
+    this.clientIds.add(clientId);
+    if (!this.bus.healthy) return null;
+    return this.bus.clientIds
+      .claim(clientId)
+      .then((holder) =>
+        // A connection that has just ended on another node lets go of its client-id right after its
+        // DISCONNECT RECEIPT: a client reconnecting elsewhere at once may come first. Ask once more.
+        holder === null
+          ? null
+          : delay(RECLAIM_DELAY_MS).then(() => this.bus.clientIds.claim(clientId)),
+      )
+      .catch((err: unknown) => {
+        this.failed('client-id', err);
+        return null;
+      });
+  }
+
+  releaseClientId(clientId: string): void {
+    this.clientIds.delete(clientId);
+    // Not reachable now: the key expires with the node's TTL, no longer refreshed.
+    if (this.bus.healthy)
+      this.bus.clientIds.release(clientId).catch((err: unknown) => this.failed('client-id', err));
   }
 
   // ── queues ───────────────────────────────────────────────────────────
@@ -230,8 +264,9 @@ export class ClusterLink implements TopicSink, DurableSharing {
     for (const feed of this.active.values()) feed.wakeUp();
   }
 
-  /** Heartbeat: take over what dead nodes held, for the queues this node consumes. */
+  /** Heartbeat: keep this node's client-ids; take over what dead nodes held, for the queues it consumes. */
   private async claim(live: ReadonlySet<string>): Promise<void> {
+    await this.bus.clientIds.refresh(this.clientIds);
     const { claimIdleMs, readBatch } = this.bus.options;
     for (const feed of [...this.active.values()]) {
       const room = feed.demand(readBatch);
@@ -278,3 +313,10 @@ export class ClusterLink implements TopicSink, DurableSharing {
 }
 
 function noop(): void {}
+
+/** How long a client-id claim refused by another node waits before asking again (once). */
+const RECLAIM_DELAY_MS = 100;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

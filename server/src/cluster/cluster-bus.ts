@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { ClientIdRegistry } from './client-ids.js';
 import { connectRedis } from './connection.js';
 import { DurableDirectory } from './durable-directory.js';
 import { type NodeRecord, NodeRegistry } from './node-registry.js';
@@ -53,6 +54,7 @@ export class ClusterBus {
   readonly topics: TopicBus;
   readonly queues: QueueStreams;
   readonly durables: DurableDirectory;
+  readonly clientIds: ClientIdRegistry;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly registry: NodeRegistry;
@@ -79,6 +81,12 @@ export class ClusterBus {
     this.registry = new NodeRegistry(redis, options.keyPrefix, options.nodeTtlMs);
     this.topics = new TopicBus(redis, subscriber, options.keyPrefix, options.nodeId);
     this.queues = new QueueStreams(redis, subscriber, options.keyPrefix, options.nodeId);
+    this.clientIds = new ClientIdRegistry(
+      redis,
+      options.keyPrefix,
+      options.nodeId,
+      options.nodeTtlMs,
+    );
     this.durables = new DurableDirectory(redis, subscriber, options.keyPrefix, options.nodeId);
     const lost = (err?: Error): void => this.lost(err);
     redis.on('error', lost);
