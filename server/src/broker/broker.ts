@@ -261,6 +261,7 @@ export class Broker implements QueueHost {
     message.topic = stats;
     stats.published++;
     let written = this.histories.append(name, message);
+    if (this.cluster !== null) this.shareHistory(name, message);
     stats.delivered += this.router.route(name, message);
     const consumerQueues = this.virtualTopics.queuesFor(name);
     let virtual: Promise<void>[] | undefined;
@@ -581,7 +582,20 @@ export class Broker implements QueueHost {
     this.durables.share(this.cluster);
     const shared = await bus.durables.open((change) => this.durables.applyShared(change));
     for (const record of shared) this.durables.applyShared({ op: 'set', record });
+    // Histories too: hear every node's publishes first, then read what came before from Redis.
+    this.histories.share();
     this.syncStandingTopics();
+    await this.lastWrite?.catch(() => {});
+    const older = await this.cluster.loadHistories((topic) =>
+      this.histories.of(topic) === null ? null : this.histories.describe(topic)!.maxMessages,
+    );
+    for (const [topic, messages] of older) this.histories.adoptOlder(topic, messages);
+  }
+
+  /** A local publish to a topic with history: into the cluster's history stream too. */
+  private shareHistory(name: string, message: Message): void {
+    const kept = this.histories.describe(name);
+    if (kept !== null) this.cluster!.appendHistory(name, message, kept);
   }
 
   /** Stop the cluster link's timers (the server closes the bus itself). */
@@ -697,6 +711,7 @@ export class Broker implements QueueHost {
   /** Forget topic `name`: its history (memory and store) and counters. Live subscribers stay subscribed. */
   deleteTopic(name: string): void {
     this.histories.remove(name);
+    this.cluster?.removeHistory(name);
     this.topicStats.delete(name);
   }
 

@@ -1,6 +1,7 @@
 import {
   type ClusterBus,
   type ClusterMessage,
+  type HistoryEntry,
   redisUnavailable,
   type StreamMessage,
   type TopicSink,
@@ -10,6 +11,7 @@ import { createHeaders } from '../protocol/frame.js';
 import type { DurableSubscriptionRecord } from '../store/store.js';
 import { ClusterQueueFeed } from './cluster-queue-feed.js';
 import type { DurableSharing } from './durable.js';
+import type { HistoryRetention } from './history.js';
 import { createMessage, type Message, QueueEntry } from './message.js';
 import { isWildcard } from './pattern.js';
 import type { Queue } from './queue.js';
@@ -113,6 +115,55 @@ export class ClusterLink implements TopicSink, DurableSharing {
     for (const name of next) if (!this.standing.has(name)) this.joinTopic(name);
     for (const name of this.standing) if (!next.has(name)) this.leaveTopic(name);
     this.standing = next;
+  }
+
+  /**
+   * Keep a message of a topic with history in the cluster's history stream.
+   * Called before the topic PUBLISH goes out (that waits for the end of the
+   * turn), so a node that hears the message live finds it in the stream too.
+   */
+  appendHistory(name: string, message: Message, retention: HistoryRetention): void {
+    const written = this.bus.histories.append(
+      name,
+      storedForm(message),
+      message.persistent,
+      retention.maxMessages,
+      retention.maxAgeMs,
+    );
+    this.host.track(written.catch((err: unknown) => this.failed('history', err)));
+  }
+
+  removeHistory(name: string): void {
+    this.bus.histories.remove(name).catch((err: unknown) => this.failed('history', err));
+  }
+
+  /**
+   * What the cluster's history streams hold for the topics `countOf` keeps
+   * history for (it returns how many messages, 0 for no count limit, or
+   * null to skip the topic). Call once this node hears those topics live:
+   * the streams then hold everything it has not heard.
+   */
+  async loadHistories(countOf: (topic: string) => number | null): Promise<Map<string, Message[]>> {
+    const read: { topic: string; entry: HistoryEntry }[] = [];
+    for (const topic of await this.bus.histories.topics()) {
+      const count = countOf(topic);
+      if (count === null) continue;
+      for (const entry of await this.bus.histories.read(topic, count)) read.push({ topic, entry });
+    }
+    read.sort((a, b) => compareStreamIds(a.entry.id, b.entry.id));
+    // Older than anything heard live: seqs below zero, in Redis's order across topics, since a
+    // wildcard history request merges topics by seq.
+    let seq = -read.length;
+    const out = new Map<string, Message[]>();
+    for (const { topic, entry } of read) {
+      let list = out.get(topic);
+      if (list === undefined) {
+        list = [];
+        out.set(topic, list);
+      }
+      list.push(this.messageOf(entry.decoded, seq++));
+    }
+    return out;
   }
 
   undecodable(channel: string): void {
@@ -294,11 +345,11 @@ export class ClusterLink implements TopicSink, DurableSharing {
     this.host.warn({ operation, err: (err as Error).message }, 'cluster operation failed');
   }
 
-  private messageOf(remote: ClusterMessage): Message {
+  private messageOf(remote: ClusterMessage, seq = this.host.nextSeq()): Message {
     const stored = remote.message;
     const headers = createHeaders();
     for (const key of Object.keys(stored.headers)) headers[key] = stored.headers[key]!;
-    const message = createMessage(stored.id, this.host.nextSeq(), headers, stored.body, {
+    const message = createMessage(stored.id, seq, headers, stored.body, {
       persistent: remote.persistent,
       priority: stored.priority,
       expires: stored.expires,
@@ -313,6 +364,13 @@ export class ClusterLink implements TopicSink, DurableSharing {
 }
 
 function noop(): void {}
+
+/** Order of two stream ids (`<ms>-<n>`). */
+function compareStreamIds(a: string, b: string): number {
+  const [aMs = 0, aN = 0] = a.split('-').map(Number);
+  const [bMs = 0, bN = 0] = b.split('-').map(Number);
+  return aMs - bMs || aN - bN;
+}
 
 /** How long a client-id claim refused by another node waits before asking again (once). */
 const RECLAIM_DELAY_MS = 100;

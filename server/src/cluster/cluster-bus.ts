@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { ClientIdRegistry } from './client-ids.js';
 import { connectRedis } from './connection.js';
 import { DurableDirectory } from './durable-directory.js';
+import { HistoryStreams } from './history-streams.js';
 import { type NodeRecord, NodeRegistry } from './node-registry.js';
 import { QueueStreams } from './queue-streams.js';
 import { maskRedisUrl } from './redis-url.js';
@@ -55,6 +56,7 @@ export class ClusterBus {
   readonly queues: QueueStreams;
   readonly durables: DurableDirectory;
   readonly clientIds: ClientIdRegistry;
+  readonly histories: HistoryStreams;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly registry: NodeRegistry;
@@ -87,6 +89,7 @@ export class ClusterBus {
       options.nodeId,
       options.nodeTtlMs,
     );
+    this.histories = new HistoryStreams(redis, options.keyPrefix, options.nodeId);
     this.durables = new DurableDirectory(redis, subscriber, options.keyPrefix, options.nodeId);
     const lost = (err?: Error): void => this.lost(err);
     redis.on('error', lost);
