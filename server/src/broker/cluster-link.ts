@@ -223,6 +223,10 @@ export class ClusterLink implements TopicSink, DurableSharing {
 
   // ── durable subscriptions (records in Redis, messages in a queue stream each) ──
 
+  ready(): void {
+    this.requireRedis('durable subscriptions');
+  }
+
   saved(record: DurableSubscriptionRecord): Promise<void> {
     this.requireRedis('durable subscriptions');
     return this.bus.durables.save(record).catch((err: unknown) => {

@@ -24,6 +24,8 @@ export interface DurableHost extends QueueHost {
  * live in Redis, their messages in a queue stream per subscription.
  */
 export interface DurableSharing {
+  /** Throw the ERROR a client gets while Redis is down (before creating or deleting changes anything). */
+  ready(): void;
   /** Make a subscription's queue a feed from its stream. */
   adopt(queue: Queue): void;
   /** Append a topic message to the subscription's stream (throws while Redis is down). */
@@ -167,6 +169,8 @@ export class DurableSubscriptions {
       );
     }
     let written: Promise<void> | null = null;
+    if (this.sharing !== null && (durable === undefined || durable.record.destination !== topic))
+      this.sharing.ready();
     if (durable !== undefined && durable.record.destination !== topic) {
       this.drop(durable);
       durable = undefined;
@@ -210,6 +214,7 @@ export class DurableSubscriptions {
       );
     }
     if (owner !== null) checkDurableOwner(durable.record, owner);
+    if (durable.queue.feed !== null) this.sharing!.ready();
     if (this.isLive(durable)) durable.live!.close();
     return this.drop(durable);
   }

@@ -108,6 +108,47 @@ describe.skipIf(!HAS_REDIS)('durable subscriptions across a cluster', () => {
     expect(await takeAndAck(back, 1)).toEqual(['fresh']);
   });
 
+  it('refuses to create or delete one while Redis is down, changing nothing', async () => {
+    const { nodes, redis } = await startCluster(1);
+    const topic = `/topic/${uniqueName('outage')}`;
+    const clientId = uniqueName('client');
+    const first = await nodes[0]!.connectTcp({ 'client-id': clientId }, 'durable-1');
+    await first.subscribe(topic, 'd', DURABLE);
+    await first.disconnect();
+    await redis.stop();
+
+    const creator = await nodes[0]!.connectTcp({ 'client-id': uniqueName('other') }, 'creator');
+    creator.send('SUBSCRIBE', {
+      destination: topic,
+      id: 'n',
+      'activemq.subscriptionName': 'new',
+      receipt: 'create',
+    });
+    const refusedCreate = await expectErrorAndClose(creator);
+    expect(refusedCreate.headers.message).toBe('Redis is unavailable');
+    const deleter = await nodes[0]!.connectTcp({ 'client-id': clientId }, 'deleter');
+    deleter.send('UNSUBSCRIBE', { id: 'd', 'activemq.subscriptionName': 'keep', receipt: 'del' });
+    expect((await expectErrorAndClose(deleter)).headers.message).toBe('Redis is unavailable');
+
+    await redis.restart();
+    expect(redis.cli('SMEMBERS', 'stompede:ds')).toBe(`${clientId}:keep`);
+    // The node still has it too: once it is back on Redis, its publishes are kept for the subscriber.
+    await expect
+      .poll(
+        async () => {
+          const p = await nodes[0]!.connectTcp({}, 'pub');
+          p.send('SEND', { destination: topic, persistent: 'true', receipt: 'kept' }, 'kept');
+          const answer = await p.waitForFrame((f) => f.command !== 'MESSAGE', 'answer', 10_000);
+          return answer.command;
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe('RECEIPT');
+    const back = await nodes[0]!.connectTcp({ 'client-id': clientId }, 'durable-2');
+    await back.subscribe(topic, 'd', DURABLE);
+    expect(await takeAndAck(back, 1)).toEqual(['kept']);
+  });
+
   it("an owner's client-id and durable subscription are refused to another user on every node", async () => {
     const users: Record<string, [string, string[]]> = {
       alice: ['a-pass', []],
