@@ -27,27 +27,49 @@ run('type-check tests', 'npx', ['tsc', '-p', 'test']);
 run('format and lint', 'npx', ['biome', 'ci', '.']);
 
 const reportDir = mkdtempSync(join(tmpdir(), 'stompede-test-'));
-const report = join(reportDir, 'vitest.json');
 const passthrough = process.argv.slice(2);
-const vitest = spawnSync(
-  'npx',
-  [
-    'vitest',
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-    ...passthrough,
-  ],
-  { stdio: 'inherit' },
-);
-// One plain closing line that any CI reader understands.
-if (existsSync(report)) {
-  const results = JSON.parse(readFileSync(report, 'utf8'));
-  const skipped = results.numPendingTests + results.numTodoTests;
-  process.stdout.write(
-    `\n${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped\n`,
+
+/** One vitest run writing a JSON report; returns its exit status and report path. */
+function vitest(name, args) {
+  const report = join(reportDir, `${name}.json`);
+  process.stdout.write(`\n── tests (${name}): vitest run ${args.join(' ')}\n`);
+  const result = spawnSync(
+    'npx',
+    [
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...args,
+    ],
+    { stdio: 'inherit' },
   );
+  return { status: result.status ?? 1, report };
 }
+
+// The browser tests check that pages stay responsive under load; they run on
+// their own, one file at a time, after the rest, so that what they measure is
+// the page and not the broker processes of neighbouring test files.
+const runs =
+  passthrough.length > 0
+    ? [vitest('selected', passthrough)]
+    : [
+        vitest('unit and integration', ['--exclude', 'test/e2e/**']),
+        vitest('browser', ['test/e2e', '--no-file-parallelism']),
+      ];
+
+// One plain closing line that any CI reader understands.
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const { report } of runs) {
+  if (!existsSync(report)) continue;
+  const results = JSON.parse(readFileSync(report, 'utf8'));
+  passed += results.numPassedTests;
+  failed += results.numFailedTests;
+  skipped += results.numPendingTests + results.numTodoTests;
+}
+process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 rmSync(reportDir, { recursive: true, force: true });
-process.exit(vitest.status ?? 1);
+process.exit(runs.find((r) => r.status !== 0)?.status ?? 0);

@@ -827,17 +827,8 @@ export class Broker implements QueueHost {
     this.nextSeq = Math.max(this.nextSeq, state.maxSeq + 1);
     for (const record of state.durableSubscriptions) this.durables.restore(record);
     for (const [storeName, messages] of state.queues) {
-      let queue: Queue | undefined;
-      if (storeName.startsWith(QUEUE_PREFIX)) {
-        const name = storeName.slice(QUEUE_PREFIX.length);
-        queue = this.queue(name, `/queue/${name}`);
-      } else if (storeName.startsWith(DURABLE_PREFIX)) {
-        queue = this.durables.queueOf(storeName.slice(DURABLE_PREFIX.length));
-      }
-      if (queue === undefined) {
-        void this.track(this.store.clearQueue(storeName)).catch(() => {});
-        continue;
-      }
+      const queue = this.recoveredQueue(storeName);
+      if (queue === undefined) continue;
       for (const { message, deliveries } of messages) {
         const entry = new QueueEntry(
           messageFromStore(message),
@@ -853,23 +844,31 @@ export class Broker implements QueueHost {
   }
 
   /**
+   * The queue a stored queue name belongs to, or undefined for one no
+   * longer wanted (a durable subscription that was dropped), whose leftovers
+   * are cleared from the store.
+   */
+  private recoveredQueue(storeName: string): Queue | undefined {
+    if (storeName.startsWith(QUEUE_PREFIX)) {
+      const name = storeName.slice(QUEUE_PREFIX.length);
+      return this.queue(name, `/queue/${name}`);
+    }
+    const queue = storeName.startsWith(DURABLE_PREFIX)
+      ? this.durables.queueOf(storeName.slice(DURABLE_PREFIX.length))
+      : undefined;
+    if (queue === undefined) void this.track(this.store.clearQueue(storeName)).catch(() => {});
+    return queue;
+  }
+
+  /**
    * Queues recovered as an index (a store's lazy recovery): one small entry
    * per message, whose message is read from the store when first dispatched
    * or browsed (QueueEntry.recovered).
    */
   private recoverIndexed(index: Map<string, RecoveredQueueIndex>, cleanShutdown: boolean): void {
     for (const [storeName, recovered] of index) {
-      let queue: Queue | undefined;
-      if (storeName.startsWith(QUEUE_PREFIX)) {
-        const name = storeName.slice(QUEUE_PREFIX.length);
-        queue = this.queue(name, `/queue/${name}`);
-      } else if (storeName.startsWith(DURABLE_PREFIX)) {
-        queue = this.durables.queueOf(storeName.slice(DURABLE_PREFIX.length));
-      }
-      if (queue === undefined) {
-        void this.track(this.store.clearQueue(storeName)).catch(() => {});
-        continue;
-      }
+      const queue = this.recoveredQueue(storeName);
+      if (queue === undefined) continue;
       const loader = new StoredMessageLoader(this.store, storeName);
       const { seqs, priorities, expires, deliveries } = recovered;
       for (let i = 0; i < seqs.length; i++) {
