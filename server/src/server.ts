@@ -597,7 +597,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     if (options === null) return;
     const bus = await ClusterBus.open(options, this.logger);
     bus.setLocalInfo(() => ({ address: this.advertisedAddress, connections: this.sessions.size }));
-    broker.joinCluster(bus, (fields, message) => this.logger.warn(fields, message));
+    await broker.joinCluster(bus, (fields, message) => this.logger.warn(fields, message));
     this.clusterBus = bus;
     this.logger.info({ nodeId: options.nodeId, redis: bus.url }, 'joined cluster');
   }

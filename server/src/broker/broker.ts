@@ -261,6 +261,7 @@ export class Broker implements QueueHost {
     message.topic = stats;
     stats.published++;
     let written = this.histories.append(name, message);
+    if (this.cluster !== null) this.shareHistory(name, message);
     stats.delivered += this.router.route(name, message);
     const consumerQueues = this.virtualTopics.queuesFor(name);
     let virtual: Promise<void>[] | undefined;
@@ -487,9 +488,11 @@ export class Broker implements QueueHost {
    * One live connection per client-id (ActiveMQ rule): a second claim is
    * refused. A client-id whose durable subscriptions an authenticated user
    * created is bound to that user (it survives restarts with them): `user`
-   * ('' for anonymous) must be that user.
+   * ('' for anonymous) must be that user. In a cluster the client-id is
+   * also claimed in Redis: the returned promise rejects when a connection
+   * on another node holds it (null on a single node).
    */
-  claimClientId(clientId: string, ownerId: string, user = ''): void {
+  claimClientId(clientId: string, ownerId: string, user = ''): Promise<void> | null {
     const bound = this.durables.ownerOfClientId(clientId);
     if (bound !== '' && bound !== user) {
       throw new BrokerError(
@@ -509,12 +512,24 @@ export class Broker implements QueueHost {
       );
     }
     this.clientIds.set(clientId, ownerId);
+    const claimed = this.cluster?.claimClientId(clientId) ?? null;
+    if (claimed === null) return null;
+    return claimed.then((node) => {
+      if (node === null) return;
+      throw new BrokerError(
+        'duplicate-subscription',
+        `client-id ${clientId.slice(0, 80)} is already connected`,
+        `Another live connection, on cluster node ${node.slice(0, 80)}, uses client-id '${clientId.slice(0, 80)}'. ` +
+          'Each connection needs its own client-id; close the other connection first, or choose a different client-id.',
+      );
+    });
   }
 
   /** The connection `consumer.ownerId` is gone: its temp queues and client-id go with it. */
   releaseOwner(consumer: Consumer, clientId: string): void {
     if (clientId !== '' && this.clientIds.get(clientId) === consumer.ownerId) {
       this.clientIds.delete(clientId);
+      this.cluster?.releaseClientId(clientId);
     }
     this.temps.release(consumer.ownerId);
   }
@@ -556,11 +571,31 @@ export class Broker implements QueueHost {
    * Share topics and user queues with the other nodes on `bus` from now on
    * (called once, after recover(), before clients connect).
    */
-  joinCluster(bus: ClusterBus, warn: (fields: object, message: string) => void): void {
+  async joinCluster(
+    bus: ClusterBus,
+    warn: (fields: object, message: string) => void,
+  ): Promise<void> {
     this.cluster = new ClusterLink(bus, clusterHost(this, warn));
     for (const [name, queue] of this.queues)
       if (!name.startsWith('\u0000')) this.cluster.adopt(queue);
+    // Durable subscriptions are the cluster's: every node knows all of them, to append its publishes.
+    this.durables.share(this.cluster);
+    const shared = await bus.durables.open((change) => this.durables.applyShared(change));
+    for (const record of shared) this.durables.applyShared({ op: 'set', record });
+    // Histories too: hear every node's publishes first, then read what came before from Redis.
+    this.histories.share();
     this.syncStandingTopics();
+    await this.lastWrite?.catch(() => {});
+    const older = await this.cluster.loadHistories((topic) =>
+      this.histories.of(topic) === null ? null : this.histories.describe(topic)!.maxMessages,
+    );
+    for (const [topic, messages] of older) this.histories.adoptOlder(topic, messages);
+  }
+
+  /** A local publish to a topic with history: into the cluster's history stream too. */
+  private shareHistory(name: string, message: Message): void {
+    const kept = this.histories.describe(name);
+    if (kept !== null) this.cluster!.appendHistory(name, message, kept);
   }
 
   /** Stop the cluster link's timers (the server closes the bus itself). */
@@ -578,7 +613,9 @@ export class Broker implements QueueHost {
       const keeps = (rule.historyMaxMessages ?? 0) > 0 || (rule.historyMaxAgeMs ?? 0) > 0;
       if (keeps && rule.match.startsWith('/topic/')) names.push(rule.match.slice(7));
     }
-    for (const record of this.durables.records()) names.push(record.destination.slice(7));
+    // Shared durables get every node's publishes in their streams; only local-only ones listen here.
+    for (const { record, queue } of this.durables.describe())
+      if (queue.feed === null) names.push(record.destination.slice(7));
     this.cluster.setStandingTopics(names);
   }
 
@@ -606,7 +643,7 @@ export class Broker implements QueueHost {
     const stats = this.topicStats.of(name, this.hasSubscribers);
     message.topic = stats;
     stats.delivered += this.router.route(name, message);
-    this.durables.publish(`/topic/${name}`, message)?.catch(() => {});
+    this.durables.publish(`/topic/${name}`, message, true)?.catch(() => {});
   }
 
   /** Into a queue, or into its Redis stream when the queue is cluster-shared. */
@@ -674,6 +711,7 @@ export class Broker implements QueueHost {
   /** Forget topic `name`: its history (memory and store) and counters. Live subscribers stay subscribed. */
   deleteTopic(name: string): void {
     this.histories.remove(name);
+    this.cluster?.removeHistory(name);
     this.topicStats.delete(name);
   }
 

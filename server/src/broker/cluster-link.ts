@@ -1,13 +1,17 @@
 import {
   type ClusterBus,
   type ClusterMessage,
+  type HistoryEntry,
   redisUnavailable,
   type StreamMessage,
   type TopicSink,
 } from '../cluster/index.js';
 import type { Counters } from '../counters.js';
 import { createHeaders } from '../protocol/frame.js';
+import type { DurableSubscriptionRecord } from '../store/store.js';
 import { ClusterQueueFeed } from './cluster-queue-feed.js';
+import type { DurableSharing } from './durable.js';
+import type { HistoryRetention } from './history.js';
 import { createMessage, type Message, QueueEntry } from './message.js';
 import { isWildcard } from './pattern.js';
 import type { Queue } from './queue.js';
@@ -35,7 +39,7 @@ export const CLUSTER_EVENTS = 'stompede_cluster_events_total';
  * its Redis stream (see ClusterQueueFeed); acknowledges in batches, and
  * keeps acknowledgements that failed during a Redis outage to send again.
  */
-export class ClusterLink implements TopicSink {
+export class ClusterLink implements TopicSink, DurableSharing {
   readonly bus: ClusterBus;
   private readonly host: ClusterLinkHost;
   /** Feeds of queues with local consumers, by queue name. */
@@ -45,6 +49,8 @@ export class ClusterLink implements TopicSink {
   private readonly settling = new Set<string>();
   private ackScheduled = false;
   private standing = new Set<string>();
+  /** Client-ids of this node's connections, kept alive in Redis with the heartbeat. */
+  private readonly clientIds = new Set<string>();
   private lastWarned = 0;
   private readonly pollTimer: NodeJS.Timeout;
 
@@ -111,9 +117,90 @@ export class ClusterLink implements TopicSink {
     this.standing = next;
   }
 
+  /**
+   * Keep a message of a topic with history in the cluster's history stream.
+   * Called before the topic PUBLISH goes out (that waits for the end of the
+   * turn), so a node that hears the message live finds it in the stream too.
+   */
+  appendHistory(name: string, message: Message, retention: HistoryRetention): void {
+    const written = this.bus.histories.append(
+      name,
+      storedForm(message),
+      message.persistent,
+      retention.maxMessages,
+      retention.maxAgeMs,
+    );
+    this.host.track(written.catch((err: unknown) => this.failed('history', err)));
+  }
+
+  removeHistory(name: string): void {
+    this.bus.histories.remove(name).catch((err: unknown) => this.failed('history', err));
+  }
+
+  /**
+   * What the cluster's history streams hold for the topics `countOf` keeps
+   * history for (it returns how many messages, 0 for no count limit, or
+   * null to skip the topic). Call once this node hears those topics live:
+   * the streams then hold everything it has not heard.
+   */
+  async loadHistories(countOf: (topic: string) => number | null): Promise<Map<string, Message[]>> {
+    const read: { topic: string; entry: HistoryEntry }[] = [];
+    for (const topic of await this.bus.histories.topics()) {
+      const count = countOf(topic);
+      if (count === null) continue;
+      for (const entry of await this.bus.histories.read(topic, count)) read.push({ topic, entry });
+    }
+    read.sort((a, b) => compareStreamIds(a.entry.id, b.entry.id));
+    // Older than anything heard live: seqs below zero, in Redis's order across topics, since a
+    // wildcard history request merges topics by seq.
+    let seq = -read.length;
+    const out = new Map<string, Message[]>();
+    for (const { topic, entry } of read) {
+      let list = out.get(topic);
+      if (list === undefined) {
+        list = [];
+        out.set(topic, list);
+      }
+      list.push(this.messageOf(entry.decoded, seq++));
+    }
+    return out;
+  }
+
   undecodable(channel: string): void {
     this.host.counters.increment(CLUSTER_EVENTS, { event: 'undecodable' });
     this.host.warn({ channel }, 'ignored a cluster message that cannot be decoded');
+  }
+
+  // ── client-ids ───────────────────────────────────────────────────────
+
+  /**
+   * Take a client-id for a connection of this node, cluster-wide. Resolves
+   * with the node whose connection holds it instead, or null. While Redis
+   * is down (or fails) the node's own check is all there is: null.
+   */
+  claimClientId(clientId: string): Promise<string | null> | null {
+    this.clientIds.add(clientId);
+    if (!this.bus.healthy) return null;
+    return this.bus.clientIds
+      .claim(clientId)
+      .then((holder) =>
+        // A connection that has just ended on another node lets go of its client-id right after its
+        // DISCONNECT RECEIPT: a client reconnecting elsewhere at once may come first. Ask once more.
+        holder === null
+          ? null
+          : delay(RECLAIM_DELAY_MS).then(() => this.bus.clientIds.claim(clientId)),
+      )
+      .catch((err: unknown) => {
+        this.failed('client-id', err);
+        return null;
+      });
+  }
+
+  releaseClientId(clientId: string): void {
+    this.clientIds.delete(clientId);
+    // Not reachable now: the key expires with the node's TTL, no longer refreshed.
+    if (this.bus.healthy)
+      this.bus.clientIds.release(clientId).catch((err: unknown) => this.failed('client-id', err));
   }
 
   // ── queues ───────────────────────────────────────────────────────────
@@ -131,6 +218,30 @@ export class ClusterLink implements TopicSink {
       .catch((err: unknown) => {
         this.failed('append', err);
         throw redisUnavailable('queues', (err as Error).message);
+      });
+  }
+
+  // ── durable subscriptions (records in Redis, messages in a queue stream each) ──
+
+  ready(): void {
+    this.requireRedis('durable subscriptions');
+  }
+
+  saved(record: DurableSubscriptionRecord): Promise<void> {
+    this.requireRedis('durable subscriptions');
+    return this.bus.durables.save(record).catch((err: unknown) => {
+      this.failed('durable-save', err);
+      throw redisUnavailable('durable subscriptions', (err as Error).message);
+    });
+  }
+
+  removed(record: DurableSubscriptionRecord, queue: Queue): Promise<void> {
+    this.requireRedis('durable subscriptions');
+    return Promise.all([this.bus.durables.remove(record.key), this.bus.queues.destroy(queue.name)])
+      .then(noop)
+      .catch((err: unknown) => {
+        this.failed('durable-remove', err);
+        throw redisUnavailable('durable subscriptions', (err as Error).message);
       });
   }
 
@@ -208,8 +319,9 @@ export class ClusterLink implements TopicSink {
     for (const feed of this.active.values()) feed.wakeUp();
   }
 
-  /** Heartbeat: take over what dead nodes held, for the queues this node consumes. */
+  /** Heartbeat: keep this node's client-ids; take over what dead nodes held, for the queues it consumes. */
   private async claim(live: ReadonlySet<string>): Promise<void> {
+    await this.bus.clientIds.refresh(this.clientIds);
     const { claimIdleMs, readBatch } = this.bus.options;
     for (const feed of [...this.active.values()]) {
       const room = feed.demand(readBatch);
@@ -237,11 +349,11 @@ export class ClusterLink implements TopicSink {
     this.host.warn({ operation, err: (err as Error).message }, 'cluster operation failed');
   }
 
-  private messageOf(remote: ClusterMessage): Message {
+  private messageOf(remote: ClusterMessage, seq = this.host.nextSeq()): Message {
     const stored = remote.message;
     const headers = createHeaders();
     for (const key of Object.keys(stored.headers)) headers[key] = stored.headers[key]!;
-    const message = createMessage(stored.id, this.host.nextSeq(), headers, stored.body, {
+    const message = createMessage(stored.id, seq, headers, stored.body, {
       persistent: remote.persistent,
       priority: stored.priority,
       expires: stored.expires,
@@ -256,3 +368,17 @@ export class ClusterLink implements TopicSink {
 }
 
 function noop(): void {}
+
+/** Order of two stream ids (`<ms>-<n>`). */
+function compareStreamIds(a: string, b: string): number {
+  const [aMs = 0, aN = 0] = a.split('-').map(Number);
+  const [bMs = 0, bN = 0] = b.split('-').map(Number);
+  return aMs - bMs || aN - bN;
+}
+
+/** How long a client-id claim refused by another node waits before asking again (once). */
+const RECLAIM_DELAY_MS = 100;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,3 +1,4 @@
+import type { DurableChange } from '../cluster/index.js';
 import type { DurableSubscriptionRecord, Store } from '../store/store.js';
 import { BrokerError } from './errors.js';
 import { type Message, QueueEntry } from './message.js';
@@ -19,6 +20,23 @@ export interface DurableHost extends QueueHost {
 }
 
 /**
+ * How a cluster shares durable subscriptions (see ClusterLink): their records
+ * live in Redis, their messages in a queue stream per subscription.
+ */
+export interface DurableSharing {
+  /** Throw the ERROR a client gets while Redis is down (before creating or deleting changes anything). */
+  ready(): void;
+  /** Make a subscription's queue a feed from its stream. */
+  adopt(queue: Queue): void;
+  /** Append a topic message to the subscription's stream (throws while Redis is down). */
+  append(queue: Queue, message: Message): Promise<void>;
+  /** The record was created or replaced here: into Redis, announced to the other nodes. */
+  saved(record: DurableSubscriptionRecord): Promise<void>;
+  /** Deleted here: out of Redis with its stream, announced to the other nodes. */
+  removed(record: DurableSubscriptionRecord, queue: Queue): Promise<void>;
+}
+
+/**
  * Durable topic subscriptions (ActiveMQ `client-id` + `activemq.subscriptionName`,
  * RabbitMQ `durable:true` + `id`). Each is a queue fed by its topic: while the
  * subscriber is away, persistent messages wait in it (stored); while it is
@@ -30,6 +48,8 @@ export class DurableSubscriptions {
   private readonly owners = new Map<string, { owner: string; count: number }>();
   private readonly host: DurableHost;
   private readonly store: Store;
+  /** Set when the broker joins a cluster: new subscriptions are then shared. */
+  private sharing: DurableSharing | null = null;
 
   constructor(host: DurableHost, store: Store) {
     this.host = host;
@@ -44,6 +64,43 @@ export class DurableSubscriptions {
   restore(record: DurableSubscriptionRecord): void {
     this.byKey.set(record.key, { record, queue: this.newQueue(record), live: null });
     this.bind(record);
+  }
+
+  /**
+   * Share durable subscriptions with a cluster from now on. Ones restored
+   * from this node's store before stay local to it.
+   */
+  share(sharing: DurableSharing): void {
+    this.sharing = sharing;
+  }
+
+  /**
+   * Another node created, replaced or deleted a shared subscription (or this
+   * node loads them at start): mirror it here, so this node's publishes
+   * reach it and its owner binding holds here too.
+   */
+  applyShared(change: DurableChange): void {
+    const key = change.op === 'set' ? change.record.key : change.key;
+    const existing = this.byKey.get(key);
+    if (change.op === 'set' && existing !== undefined && existing.queue.feed !== null) {
+      if (existing.record.destination === change.record.destination) {
+        this.unbind(existing.record);
+        existing.record = change.record;
+        this.bind(change.record);
+        return;
+      }
+    }
+    if (existing !== undefined) {
+      this.byKey.delete(key);
+      this.unbind(existing.record);
+      existing.queue.delete();
+      if (this.isLive(existing)) existing.live!.close();
+    }
+    if (change.op === 'set') {
+      const record = change.record;
+      this.byKey.set(key, { record, queue: this.newQueue(record), live: null });
+      this.bind(record);
+    }
   }
 
   /** The user a client-id is bound to (the owner of its durable subscriptions); '' when unbound. */
@@ -69,12 +126,20 @@ export class DurableSubscriptions {
   }
 
   /** Feed a topic message to every durable subscription on that topic. Returns pending store commits, if any. */
-  publish(destination: string, message: Message): Promise<void> | null {
+  /**
+   * `remote`: published on another node of the cluster, which has appended
+   * it to the shared subscriptions' streams; only local-only ones take it here.
+   */
+  publish(destination: string, message: Message, remote = false): Promise<void> | null {
     if (this.byKey.size === 0) return null;
     const pending: Promise<void>[] = [];
     for (const durable of this.byKey.values()) {
+      const shared = durable.queue.feed !== null;
+      if (remote && shared) continue;
       if (this.refusal(durable, destination, message) !== null) continue;
-      const stored = durable.queue.enqueue(new QueueEntry(message));
+      const stored = shared
+        ? this.sharing!.append(durable.queue, message)
+        : durable.queue.enqueue(new QueueEntry(message));
       if (stored !== null) pending.push(stored);
     }
     return pending.length === 0 ? null : Promise.all(pending).then(() => {});
@@ -104,6 +169,8 @@ export class DurableSubscriptions {
       );
     }
     let written: Promise<void> | null = null;
+    if (this.sharing !== null && (durable === undefined || durable.record.destination !== topic))
+      this.sharing.ready();
     if (durable !== undefined && durable.record.destination !== topic) {
       this.drop(durable);
       durable = undefined;
@@ -122,7 +189,9 @@ export class DurableSubscriptions {
       durable = { record, queue: this.newQueue(record), live: null };
       this.byKey.set(key, durable);
       this.bind(record);
-      if (this.store.durable) written = this.host.track(this.store.saveDurableSubscription(record));
+      if (this.sharing !== null) written = this.host.track(this.sharing.saved(record));
+      else if (this.store.durable)
+        written = this.host.track(this.store.saveDurableSubscription(record));
     }
     durable.live = subscription;
     durable.queue.attach(subscription);
@@ -145,6 +214,7 @@ export class DurableSubscriptions {
       );
     }
     if (owner !== null) checkDurableOwner(durable.record, owner);
+    if (durable.queue.feed !== null) this.sharing!.ready();
     if (this.isLive(durable)) durable.live!.close();
     return this.drop(durable);
   }
@@ -166,6 +236,8 @@ export class DurableSubscriptions {
     this.byKey.delete(durable.record.key);
     this.unbind(durable.record);
     durable.queue.delete();
+    if (durable.queue.feed !== null)
+      return this.host.track(this.sharing!.removed(durable.record, durable.queue));
     if (!this.store.durable) return null;
     return this.host.track(
       Promise.all([
@@ -187,7 +259,9 @@ export class DurableSubscriptions {
     message: Message,
   ): 'other-topic' | 'offline-non-persistent' | null {
     if (!matchesPattern(durable.record.destination, destination)) return 'other-topic';
-    if (!message.persistent && !this.isLive(durable)) return 'offline-non-persistent';
+    // A shared one may have its subscriber on another node: this node cannot tell it is offline.
+    if (!message.persistent && !this.isLive(durable) && durable.queue.feed === null)
+      return 'offline-non-persistent';
     return null;
   }
 
@@ -229,12 +303,14 @@ export class DurableSubscriptions {
   }
 
   private newQueue(record: DurableSubscriptionRecord): Queue {
-    return new Queue(
+    const queue = new Queue(
       `\u0000durable\u0000${record.key}`,
       record.destination,
       this.host.policyFor(record.destination),
       this.host,
     );
+    this.sharing?.adopt(queue);
+    return queue;
   }
 }
 

@@ -65,6 +65,25 @@ export class TopicHistory {
     return dropped;
   }
 
+  /**
+   * Put messages published before this history started (read from the
+   * cluster's stream) in front of what it has; ones it already has (by
+   * message id: heard live while they were being read) are skipped.
+   */
+  adoptOlder(older: readonly Message[], now: number): void {
+    const kept = this.messages.slice(this.head);
+    const have = new Set(kept.map((m) => m.id));
+    this.messages = older.filter((m) => !have.has(m.id)).concat(kept);
+    this.head = 0;
+    this.trim(now);
+  }
+
+  /** Forget every message (the cluster's shared history replaces what this node kept alone). */
+  clear(): void {
+    this.messages = [];
+    this.head = 0;
+  }
+
   /** The retained message with this id, if still kept. */
   find(messageId: string): Message | undefined {
     for (let i = this.messages.length - 1; i >= this.head; i--) {

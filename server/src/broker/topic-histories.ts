@@ -30,6 +30,8 @@ export class TopicHistories {
   private readonly droppedSinceTrim = new Map<string, number>();
   private readonly host: TopicHistoriesHost;
   private readonly ceiling: number;
+  /** In a cluster, histories are kept in Redis, not in this node's store. */
+  private shared = false;
 
   constructor(host: TopicHistoriesHost, maxHistoryMessages: number) {
     this.host = host;
@@ -61,6 +63,21 @@ export class TopicHistories {
     return history;
   }
 
+  /**
+   * From now on the cluster keeps the histories (in Redis): what this node
+   * restored from its own store is dropped from memory, and nothing more
+   * is written to the store.
+   */
+  share(): void {
+    this.shared = true;
+    for (const history of this.histories.values()) history.clear();
+  }
+
+  /** Messages of topic `name` published before this node joined, oldest first (see TopicHistory.adoptOlder). */
+  adoptOlder(name: string, older: readonly Message[]): void {
+    this.of(name)?.adoptOlder(older, Date.now());
+  }
+
   /** Names of the topics that keep a history. */
   names(): IterableIterator<string> {
     return this.histories.keys();
@@ -88,7 +105,7 @@ export class TopicHistories {
     if (history === null) return null;
     const dropped = history.append(message, message.timestamp);
     const { store } = this.host;
-    if (!message.persistent || !store.durable) return null;
+    if (!message.persistent || !store.durable || this.shared) return null;
     const destination = `/topic/${name}`;
     const written = this.host.track(store.appendHistory(destination, storedForm(message)));
     if (dropped > 0) this.trimStored(name, destination, dropped);

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { ClientIdRegistry } from './client-ids.js';
 import { connectRedis } from './connection.js';
+import { DurableDirectory } from './durable-directory.js';
+import { HistoryStreams } from './history-streams.js';
 import { type NodeRecord, NodeRegistry } from './node-registry.js';
 import { QueueStreams } from './queue-streams.js';
 import { maskRedisUrl } from './redis-url.js';
@@ -51,6 +54,9 @@ export class ClusterBus {
   readonly options: ClusterOptions;
   readonly topics: TopicBus;
   readonly queues: QueueStreams;
+  readonly durables: DurableDirectory;
+  readonly clientIds: ClientIdRegistry;
+  readonly histories: HistoryStreams;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly registry: NodeRegistry;
@@ -77,6 +83,14 @@ export class ClusterBus {
     this.registry = new NodeRegistry(redis, options.keyPrefix, options.nodeTtlMs);
     this.topics = new TopicBus(redis, subscriber, options.keyPrefix, options.nodeId);
     this.queues = new QueueStreams(redis, subscriber, options.keyPrefix, options.nodeId);
+    this.clientIds = new ClientIdRegistry(
+      redis,
+      options.keyPrefix,
+      options.nodeId,
+      options.nodeTtlMs,
+    );
+    this.histories = new HistoryStreams(redis, options.keyPrefix, options.nodeId);
+    this.durables = new DurableDirectory(redis, subscriber, options.keyPrefix, options.nodeId);
     const lost = (err?: Error): void => this.lost(err);
     redis.on('error', lost);
     redis.on('close', () => this.lost());

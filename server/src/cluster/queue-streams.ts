@@ -170,6 +170,12 @@ export class QueueStreams {
       .exec();
   }
 
+  /** Delete a queue's stream and delivery counts (a durable subscription removed for good). */
+  async destroy(queue: string): Promise<void> {
+    this.groups.delete(queue);
+    await this.redis.del(this.key(queue), this.countsKey(queue));
+  }
+
   /**
    * Hand messages back to the cluster (this node has no consumer left for
    * them): each goes to the end of the stream as a new entry carrying its

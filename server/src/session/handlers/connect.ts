@@ -30,14 +30,15 @@ export function handleConnect(session: Session, frame: Frame): void {
   if (compat !== undefined) session.compat = parseCompat(compat);
   const principal = authenticate(session, frame);
   if (!(principal instanceof Promise)) {
-    completeConnect(session, frame, version, clientBeat, principal);
+    const claiming = completeConnect(session, frame, version, clientBeat, principal);
+    if (claiming !== null) session.suspendUntil(claiming);
     return;
   }
   session.suspendUntil(
     principal.then((accepted) => {
       // The client may have gone (or timed out) while its login was checked.
       if (session.state === 'awaiting-connect')
-        completeConnect(session, frame, version, clientBeat, accepted);
+        return completeConnect(session, frame, version, clientBeat, accepted) ?? undefined;
     }),
   );
 }
@@ -48,15 +49,35 @@ function completeConnect(
   version: StompVersion,
   clientBeat: [number, number],
   principal: Principal,
-): void {
+): Promise<void> | null {
   adoptPrincipal(session, principal);
   session.login = principal.anonymous ? (frame.headers.login ?? '') : principal.name;
   const resend = resumeParked(session, frame);
   const clientId = frame.headers['client-id'] ?? session.clientId;
-  if (clientId !== '')
-    session.context.broker.claimClientId(clientId, session.ownerId, userOf(session));
+  const claiming =
+    clientId === ''
+      ? null
+      : session.context.broker.claimClientId(clientId, session.ownerId, userOf(session));
   session.clientId = clientId;
+  // In a cluster the client-id is checked in Redis too: CONNECTED waits for the answer.
+  if (claiming === null) {
+    sendConnected(session, frame, version, clientBeat, principal, resend);
+    return null;
+  }
+  return claiming.then(() => {
+    if (session.state === 'awaiting-connect')
+      sendConnected(session, frame, version, clientBeat, principal, resend);
+  });
+}
 
+function sendConnected(
+  session: Session,
+  frame: Frame,
+  version: StompVersion,
+  clientBeat: [number, number],
+  principal: Principal,
+  resend: Delivery[] | null,
+): void {
   const hb = session.context.config.heartbeat;
   const agreed = negotiateHeartBeat(clientBeat, hb.sendMs, hb.receiveMs);
   session.state = 'connected';
