@@ -3,7 +3,7 @@ import type { ClusterBus } from '../cluster/index.js';
 import type { BrokerConfig, DestinationPolicy } from '../config.js';
 import { Counters, LIMIT_BREACHES } from '../counters.js';
 import { createHeaders, type FrameHeaders } from '../protocol/frame.js';
-import type { RecoveredQueueIndex, RecoveredState, Store } from '../store/store.js';
+import type { RecoveredState, Store } from '../store/store.js';
 import { ClusterLink } from './cluster-link.js';
 import { ClusterQueueFeed } from './cluster-queue-feed.js';
 import { deadLetterHeaders, deadLetterQueueName } from './dead-letter.js';
@@ -12,20 +12,15 @@ import { DurableSubscriptions } from './durable.js';
 import { BrokerError } from './errors.js';
 import { ExchangeRegistry } from './exchanges.js';
 import { type HistoryRequest, selectAcross } from './history.js';
-import {
-  createMessage,
-  type Message,
-  type MessageLoader,
-  type MessageOptions,
-  QueueEntry,
-} from './message.js';
+import { createMessage, type Message, type MessageOptions, QueueEntry } from './message.js';
 import { isWildcard, matchesPattern } from './pattern.js';
 import { PRESENCE_PREFIX, Presence, type PresenceEvent } from './presence.js';
 import { type DeadLetterReason, NO_QUEUE_ARGUMENTS, Queue, type QueueHost } from './queue.js';
 import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
 import { BrokerRates } from './rates.js';
-import { messageFromStore, storedForm } from './stored-form.js';
+import { restoreQueueMessages } from './recovery.js';
+import { storedForm } from './stored-form.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
 import { TempDestinations } from './temp-destinations.js';
@@ -817,27 +812,13 @@ export class Broker implements QueueHost {
 
   // ── start-up and shutdown ────────────────────────────────────────────
 
-  /**
-   * Rebuild queues, durable subscriptions and history from the store. After
-   * an unclean stop (`cleanShutdown` false) every recovered queue message is
-   * flagged redelivered: the broker cannot prove it was not handed out just
-   * before the crash, and a duplicate must never look like a first delivery.
-   */
+  /** Rebuild queues, durable subscriptions and history from the store (recovery.ts). */
   recover(state: RecoveredState, cleanShutdown: boolean): void {
     this.nextSeq = Math.max(this.nextSeq, state.maxSeq + 1);
     for (const record of state.durableSubscriptions) this.durables.restore(record);
-    for (const [storeName, messages] of state.queues) {
-      const queue = this.recoveredQueue(storeName);
-      if (queue === undefined) continue;
-      for (const { message, deliveries } of messages) {
-        const entry = new QueueEntry(
-          messageFromStore(message),
-          cleanShutdown ? deliveries : Math.max(deliveries, 1),
-        );
-        queue.restore(entry);
-      }
-    }
-    if (state.queueIndex !== undefined) this.recoverIndexed(state.queueIndex, cleanShutdown);
+    restoreQueueMessages(state, cleanShutdown, this.store, (storeName) =>
+      this.recoveredQueue(storeName),
+    );
     for (const [destination, messages] of state.history) {
       this.histories.restore(resolveDestination(destination).name, destination, messages);
     }
@@ -858,32 +839,6 @@ export class Broker implements QueueHost {
       : undefined;
     if (queue === undefined) void this.track(this.store.clearQueue(storeName)).catch(() => {});
     return queue;
-  }
-
-  /**
-   * Queues recovered as an index (a store's lazy recovery): one small entry
-   * per message, whose message is read from the store when first dispatched
-   * or browsed (QueueEntry.recovered).
-   */
-  private recoverIndexed(index: Map<string, RecoveredQueueIndex>, cleanShutdown: boolean): void {
-    for (const [storeName, recovered] of index) {
-      const queue = this.recoveredQueue(storeName);
-      if (queue === undefined) continue;
-      const loader = new StoredMessageLoader(this.store, storeName);
-      const { seqs, priorities, expires, deliveries } = recovered;
-      for (let i = 0; i < seqs.length; i++) {
-        const count = deliveries[i]!;
-        queue.restore(
-          QueueEntry.recovered(
-            seqs[i]!,
-            priorities[i]!,
-            expires[i]!,
-            cleanShutdown ? count : Math.max(count, 1),
-            loader,
-          ),
-        );
-      }
-    }
   }
 
   /** Record how often each stored message was delivered, so a clean restart flags exactly those redelivered. */
@@ -990,22 +945,4 @@ function routingKeyOf(destination: string | undefined): string {
   const rest = destination.slice(10);
   const slash = rest.indexOf('/');
   return slash < 0 ? '' : rest.slice(slash + 1);
-}
-
-/** Reads one recovered queue message back from the store, synchronously, when its entry first needs it. */
-class StoredMessageLoader implements MessageLoader {
-  constructor(
-    private readonly store: Store,
-    private readonly storeName: string,
-  ) {}
-
-  load(seq: number): Message {
-    const stored = this.store.browseQueue(this.storeName, seq - 1, 1)[0];
-    if (stored === undefined || stored.seq !== seq) {
-      // Only an outside change to the data file can get here: the entry is
-      // removed from the store only after it was settled, i.e. loaded.
-      throw new Error(`stored message ${seq} of ${this.storeName} is missing from the store`);
-    }
-    return messageFromStore(stored);
-  }
 }
