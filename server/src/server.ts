@@ -9,7 +9,7 @@ import { BrokerMetrics } from './admin/metrics.js';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
-import { ClusterBus, type ClusterStatus } from './cluster/index.js';
+import type { ClusterBus, ClusterStatus } from './cluster/index.js';
 import { clusterOptions } from './cluster-options.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
 import { Counters, LIMIT_BREACHES } from './counters.js';
@@ -37,7 +37,7 @@ import { listenTls } from './transport/tls.js';
 import { loadTlsMaterial, type TlsMaterial } from './transport/tls-material.js';
 import { listenUws, listenUwsSsl } from './transport/uws.js';
 import { loadUws, uwsLoadError } from './transport/uws-loader.js';
-import { attachWs, listenWs, listenWss, type WsAttachment } from './transport/ws.js';
+import type { WsAttachment } from './transport/ws.js';
 import { VERSION } from './version.js';
 
 /** Where the broker listens, as bound (port 0 in the config becomes the real port here). */
@@ -351,7 +351,7 @@ export class StompedeBroker implements ConnectionAcceptor {
                   this.httpHandler,
                 ),
               )
-            : await listenWs(wsOptions, this, this.httpHandler);
+            : await (await loadWsTransport()).listenWs(wsOptions, this, this.httpHandler);
         this.listeners.push(listener);
         ws = { host: listener.host, port: listener.port };
         this.nodeName = `${listener.host}:${listener.port}`;
@@ -446,7 +446,7 @@ export class StompedeBroker implements ConnectionAcceptor {
                 this.httpHandler,
               ),
             )
-          : await listenWss(options, this, this.httpHandler);
+          : await (await loadWsTransport()).listenWss(options, this, this.httpHandler);
       this.listeners.push(listener);
       this.secureListeners.push(listener);
       wss = { host: listener.host, port: listener.port, transport };
@@ -530,6 +530,7 @@ export class StompedeBroker implements ConnectionAcceptor {
    */
   async attach(server: HttpServer): Promise<void> {
     await this.start();
+    const { attachWs } = await loadWsTransport();
     const attachment = attachWs(
       server,
       {
@@ -595,6 +596,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   private async joinCluster(broker: Broker): Promise<void> {
     const options = clusterOptions(this.config);
     if (options === null) return;
+    // ioredis and the cluster modules load only on nodes that join a cluster (issue 9: start-up).
+    const { ClusterBus } = await import('./cluster/index.js');
     const bus = await ClusterBus.open(options, this.logger);
     bus.setLocalInfo(() => ({ address: this.advertisedAddress, connections: this.sessions.size }));
     await broker.joinCluster(bus, (fields, message) => this.logger.warn(fields, message));
@@ -690,6 +693,14 @@ function certificateInfo(material: TlsMaterial): TlsCertificateInfo {
     validTo: material.validTo.toISOString(),
     fingerprint256: material.fingerprint256,
   };
+}
+
+/**
+ * The `ws` engine, loaded only where it serves (wsTransport 'ws', attach(),
+ * wss:// with client certificates): the default uws start-up skips ~15 modules (issue 9).
+ */
+function loadWsTransport(): Promise<typeof import('./transport/ws.js')> {
+  return import('./transport/ws.js');
 }
 
 /** The demo app next to this package in the source tree, when there is one (not in an npm install). */
