@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createAdminApi } from './admin/api.js';
 import { createConsoleHandler } from './admin/console-files.js';
-import { createHttpHandler } from './admin/http.js';
-import { BrokerMetrics } from './admin/metrics.js';
+import { createHttpHandler, loadOnFirstRequest } from './admin/http.js';
+import { MetricsRecorder } from './admin/metrics-recorder.js';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
@@ -131,8 +130,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   readonly admin: ServerAdminHost;
   /** This node's name in the admin API: host:port of its HTTP listener once bound. */
   private nodeName = hostname();
-  /** Prometheus metrics (config `metrics`); null when off. */
-  private readonly metrics: BrokerMetrics | null;
+  /** What Prometheus metrics record from start-up (config `metrics`); null when off. */
+  private readonly metricsRecorder: MetricsRecorder | null;
   /** Samples the broker's rate rings once a second. */
   private rateTimer: NodeJS.Timeout | null = null;
 
@@ -166,14 +165,30 @@ export class StompedeBroker implements ConnectionAcceptor {
       clusterStatus: () => this.clusterStatus(),
       shutdown: () => this.close(),
     });
-    this.metrics = this.config.metrics.enabled ? new BrokerMetrics(this.admin) : null;
-    const metrics = this.metrics;
+    const recorder = this.config.metrics.enabled ? new MetricsRecorder() : null;
+    this.metricsRecorder = recorder;
+    const admin = this.admin;
+    // The admin API and prom-client load on their first request (issue 9: start-up).
     this.httpHandler = createHttpHandler({
-      admin: this.config.admin.enabled ? createAdminApi(this.admin) : null,
+      admin: this.config.admin.enabled
+        ? loadOnFirstRequest(async () => {
+            const api = (await import('./admin/api.js')).createAdminApi(admin);
+            return (request) => api.handle(request);
+          })
+        : null,
       metrics:
-        metrics === null
+        recorder === null
           ? null
-          : { path: this.config.metrics.path, handle: (request) => metrics.handle(request) },
+          : {
+              path: this.config.metrics.path,
+              handle: loadOnFirstRequest(async () => {
+                const metrics = new (await import('./admin/metrics.js')).BrokerMetrics(
+                  admin,
+                  recorder,
+                );
+                return (request) => metrics.handle(request);
+              }),
+            },
       files: createStaticHandler(this.config.demoDir ?? defaultDemoDir(), this.config.wsPaths),
       console: this.config.admin.enabled ? createConsoleHandler() : null,
     });
@@ -222,7 +237,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       this.core = broker;
       this.rateTimer = setInterval(() => broker.sampleRates(Date.now()), 1000);
       this.rateTimer.unref();
-      this.metrics?.hookStore();
+      if (this.metricsRecorder !== null) store.onCommit = this.metricsRecorder.observeCommit;
       this.context = {
         broker,
         config: this.config,
@@ -574,7 +589,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     for (const session of [...this.sessions]) session.connection.destroy();
     this.scheduler.stop();
     if (this.rateTimer !== null) clearInterval(this.rateTimer);
-    this.metrics?.close();
+    this.metricsRecorder?.close();
     if (this.starting !== null) {
       const broker = await this.starting.catch(() => null);
       if (broker !== null) await this.leaveCluster(broker);
