@@ -32,8 +32,7 @@ import type {
 } from './transport/connection.js';
 import type { RefusedUpgrade } from './transport/origin.js';
 import { listenTcp } from './transport/tcp.js';
-import { listenTls } from './transport/tls.js';
-import { loadTlsMaterial, type TlsMaterial } from './transport/tls-material.js';
+import type { TlsMaterial } from './transport/tls-material.js';
 import { listenUws, listenUwsSsl } from './transport/uws.js';
 import { loadUws, uwsLoadError } from './transport/uws-loader.js';
 import type { WsAttachment } from './transport/ws.js';
@@ -400,6 +399,9 @@ export class StompedeBroker implements ConnectionAcceptor {
     const { host, tls: config, limits } = this.config;
     if (config.certFile === null || config.keyFile === null) return { tls: null, wss: null };
     if (config.tcpPort === null && config.wssPort === null) return { tls: null, wss: null };
+    // node:tls and the TLS listener load only when TLS is configured (issue 9: start-up).
+    const { loadTlsMaterial } = await import('./transport/tls-material.js');
+    const { listenTls } = await import('./transport/tls.js');
     const material = loadTlsMaterial({
       certFile: config.certFile,
       keyFile: config.keyFile,
@@ -484,6 +486,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       return { ok: false, error };
     }
     try {
+      const { loadTlsMaterial } = await import('./transport/tls-material.js');
       const material = loadTlsMaterial({ certFile, keyFile, caFile: caFile ?? undefined });
       for (const listener of this.secureListeners) await listener.reloadTls(material);
       this.tlsMaterial = material;
