@@ -68,6 +68,8 @@ export function createLogViewer({ connection, history }) {
     frame: 0,
     lastAutoScrollTop: -1,
     lastRender: 0,
+    /** Render passes that drew rows: the viewer batches lines per frame, never one pass per line. */
+    renders: 0,
     rowCount: 0,
     /** Lines the broker sent that the level filter dropped here (history replay ignores selectors). */
     dropped: 0,
@@ -421,7 +423,10 @@ export function createLogViewer({ connection, history }) {
       el.rows.replaceChildren();
       state.rowCount = 0;
     }
-    if (batch.length > 0) appendRows(batch);
+    if (batch.length > 0) {
+      appendRows(batch);
+      state.renders++;
+    }
     if ((replace || batch.length > 0) && state.follow) scrollToBottom();
     el.empty.hidden = state.rowCount > 0;
   }
@@ -469,6 +474,7 @@ export function createLogViewer({ connection, history }) {
         total: state.total,
         dropped: state.dropped,
         rate: state.rate,
+        renders: state.renders,
         paused: state.paused,
         held: state.heldCount,
         follow: state.follow,
