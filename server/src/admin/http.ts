@@ -5,7 +5,12 @@
 import { pathnameOf } from '../transport/common.js';
 import type { HttpHandler, HttpRequestInfo } from '../transport/connection.js';
 import { isConsolePath } from './console-files.js';
-import { API_PREFIX } from './router.js';
+
+/**
+ * Where the admin API is mounted. Defined here, not in router.ts, so that
+ * answering the HTTP port does not load the router until the API is used.
+ */
+export const API_PREFIX = '/admin/api';
 
 export interface HttpParts {
   /** Null when admin.enabled is off: /admin/api/ is then left to the static files (404). */
