@@ -56,6 +56,7 @@ import {
   type SecureListener,
 } from './connection.js';
 import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
+import { joinParts } from './join-scratch.js';
 import {
   DEFAULT_ORIGIN_OPTIONS,
   type OriginOptions,
@@ -131,6 +132,11 @@ const MAX_HELD_BYTES = 64 * 1024;
 const KIND_UNKNOWN = 0;
 const KIND_TEXT = 1;
 const KIND_BINARY = 2;
+/**
+ * Added to the kind of a frame held as two parts (sendParts): this entry is
+ * the head, the next one the tail (whose own kind entry is unused).
+ */
+const KIND_PARTS = 4;
 
 /**
  * The connection whose held frames the running ws.cork() pass writes: one
@@ -196,14 +202,29 @@ class UwsConnection implements Connection, BatchedWriter {
   }
 
   send(data: Uint8Array, utf8?: boolean): boolean {
+    return this.hold(data, null, utf8 === undefined ? KIND_UNKNOWN : utf8 ? KIND_TEXT : KIND_BINARY);
+  }
+
+  /** Held as two parts, joined in a reused scratch buffer at write time: no Buffer per delivery. */
+  sendParts(head: Uint8Array, tail: Uint8Array, utf8: boolean): boolean {
+    return this.hold(head, tail, utf8 ? KIND_TEXT : KIND_BINARY);
+  }
+
+  private hold(data: Uint8Array, tail: Uint8Array | null, kind: number): boolean {
     if (this.ending || this.closed) return false;
     if (this.batch === null) {
       this.batch = [];
       this.batchKinds = [];
     }
-    this.batch.push(data);
-    this.batchKinds!.push(utf8 === undefined ? KIND_UNKNOWN : utf8 ? KIND_TEXT : KIND_BINARY);
-    this.batchBytes += data.length;
+    if (tail === null) {
+      this.batch.push(data);
+      this.batchKinds!.push(kind);
+      this.batchBytes += data.length;
+    } else {
+      this.batch.push(data, tail);
+      this.batchKinds!.push(kind + KIND_PARTS, KIND_UNKNOWN);
+      this.batchBytes += data.length + tail.length;
+    }
     if (this.batchBytes >= this.batchLimit) {
       // Enough held to fill the kernel's buffer: holding more buys no fewer
       // syscalls, so write now. This also keeps send()'s answer what it was
@@ -248,7 +269,9 @@ class UwsConnection implements Connection, BatchedWriter {
     this.inOwnCall++;
     try {
       // One frame needs no cork: ws.send writes it directly.
-      if (batch.length === 1) this.writeBatch();
+      if (batch.length === 1 || (batch.length === 2 && this.batchKinds![0]! >= KIND_PARTS)) {
+        this.writeBatch();
+      }
       else {
         corking = this;
         this.ws.cork(writeCorked);
@@ -277,8 +300,13 @@ class UwsConnection implements Connection, BatchedWriter {
     const batch = this.batch!;
     const kinds = this.batchKinds!;
     for (let i = 0; i < batch.length; i++) {
-      const data = batch[i]!;
-      const kind = kinds[i]!;
+      let data = batch[i]!;
+      let kind = kinds[i]!;
+      if (kind >= KIND_PARTS) {
+        // uWS copies the bytes before send returns, so the shared scratch is free again after it.
+        data = joinParts(data, batch[++i]!);
+        kind -= KIND_PARTS;
+      }
       // Text when the bytes are valid UTF-8, binary otherwise. A text message
       // that is not UTF-8 makes browsers fail the connection, so binary is
       // required for binary bodies; but not every client handles binary
