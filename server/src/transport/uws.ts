@@ -202,7 +202,11 @@ class UwsConnection implements Connection, BatchedWriter {
   }
 
   send(data: Uint8Array, utf8?: boolean): boolean {
-    return this.hold(data, null, utf8 === undefined ? KIND_UNKNOWN : utf8 ? KIND_TEXT : KIND_BINARY);
+    return this.hold(
+      data,
+      null,
+      utf8 === undefined ? KIND_UNKNOWN : utf8 ? KIND_TEXT : KIND_BINARY,
+    );
   }
 
   /** Held as two parts, joined in a reused scratch buffer at write time: no Buffer per delivery. */
@@ -271,8 +275,7 @@ class UwsConnection implements Connection, BatchedWriter {
       // One frame needs no cork: ws.send writes it directly.
       if (batch.length === 1 || (batch.length === 2 && this.batchKinds![0]! >= KIND_PARTS)) {
         this.writeBatch();
-      }
-      else {
+      } else {
         corking = this;
         this.ws.cork(writeCorked);
       }
