@@ -615,6 +615,12 @@ async function runLoad({
     }
     const hist = new Histogram();
     for (const r of results) if (r.hist) hist.mergeSparse(r.hist);
+    // Latency mode: per burst and generator process (gen-worker.mjs, onBurstDelivery).
+    const bursts = { spread: new Histogram(), cpu: new Histogram(), wait: new Histogram() };
+    for (const r of results) {
+      if (!r.bursts) continue;
+      for (const k of Object.keys(bursts)) bursts[k].mergeSparse(r.bursts[k]);
+    }
     if (Number.isFinite(out.machineBusyPct)) {
       out.otherCpuPct =
         out.machineBusyPct -
@@ -645,6 +651,7 @@ async function runLoad({
       storeStats: serverEnd?.storeStats ?? null,
       serverRssEnd: serverEnd?.mem?.rss,
       hist,
+      bursts: bursts.spread.total > 0 ? bursts : null,
       measuredDeliveries: results.reduce((a, r) => a + (r.measuredDeliveries ?? 0), 0),
       lagUs: results.find((r) => r.lagUs)?.lagUs ?? null,
     });
@@ -915,6 +922,33 @@ function logRun(what, r) {
   );
 }
 
+/**
+ * Per published message (a burst of deliveries to every subscriber), in each
+ * generator process: p50 and p99 over bursts, in ms, of the spread from its
+ * first to its last receive, of the process's CPU time, and of its time
+ * runnable but waiting for a CPU (gen-worker.mjs, onBurstDelivery).
+ */
+function burstSummary(r) {
+  const b = r?.bursts;
+  if (!b) return null;
+  const ms = (h, p) => round(h.quantile(p) / 1000, 2);
+  return {
+    bursts: b.spread.total,
+    spreadMs: { p50: ms(b.spread, 0.5), p99: ms(b.spread, 0.99) },
+    cpuMs: { p50: ms(b.cpu, 0.5), p99: ms(b.cpu, 0.99) },
+    waitForCpuMs: { p50: ms(b.wait, 0.5), p99: ms(b.wait, 0.99) },
+  };
+}
+
+function logBursts(r) {
+  const s = burstSummary(r);
+  if (!s) return;
+  log(
+    `    per burst in each generator process (p50/p99 of ${s.bursts}): receive spread ${s.spreadMs.p50}/${s.spreadMs.p99} ms, ` +
+      `on CPU ${s.cpuMs.p50}/${s.cpuMs.p99} ms, waiting for a CPU ${s.waitForCpuMs.p50}/${s.waitForCpuMs.p99} ms`,
+  );
+}
+
 async function scenarioLatency() {
   const n = 1000;
   const rateHz = 20;
@@ -960,6 +994,7 @@ async function scenarioLatency() {
     await relay.close();
   }
   logRun('uWS relay', base);
+  logBursts(base);
   log(`latency: ${T ? 'target' : 'broker (uws)'} …`);
   const b = await brokerServer({ wsTransport: 'uws' });
   let r;
@@ -971,6 +1006,7 @@ async function scenarioLatency() {
     await b.server.close();
   }
   logRun(T ? 'target' : 'broker', r);
+  logBursts(r);
   const q = (res, p) => (res.hist?.total > 0 ? res.hist.quantile(p) / 1000 : Number.NaN);
   const fail = failureOf(r);
   const baseFail = failureOf(base);
@@ -1009,6 +1045,8 @@ async function scenarioLatency() {
         generatorCpuPct: round(r.generatorCpuPct),
         otherCpuPct: round(r.otherCpuPct),
         publisherLagP99Ms: r.lagUs ? round(r.lagUs.p99 / 1000, 3) : null,
+        generatorBurst: burstSummary(r),
+        baselineGeneratorBurst: burstSummary(base),
         error: fail ?? undefined,
       },
     });
