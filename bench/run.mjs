@@ -354,7 +354,13 @@ function startWorker() {
   if (aborted) return Promise.reject(new Error('aborted'));
   const child = track(
     fork(join(HERE, 'gen-worker.mjs'), [], {
-      ...pinned(GENERATOR_CPUS, []),
+      // BENCH_GEN_CPU_PROF=DIR: profile the generator workers too (is the generator the limit?).
+      ...pinned(
+        GENERATOR_CPUS,
+        process.env.BENCH_GEN_CPU_PROF
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_GEN_CPU_PROF]
+          : [],
+      ),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );
