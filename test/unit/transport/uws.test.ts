@@ -214,6 +214,44 @@ describe('listenUws specifics', () => {
     await listener.close();
   });
 
+  it('keeps parts intact through uWS backpressure (the scratch is reused after each send)', async () => {
+    const recorder = new Recorder();
+    const listener = await listenUws(
+      { host: '127.0.0.1', port: 0, maxPayload: MAX_PAYLOAD, maxBackpressure: 1 << 26 },
+      recorder,
+      notFound,
+    );
+    const client = await connectClient(listener.port);
+    const recorded = await recorder.next(0);
+    const connection = recorded.connection;
+    client.ws.pause(); // the kernel's buffers fill, then uWS's backlog takes the rest
+    // Every frame differs, and all go through the one scratch: uWS must copy
+    // each before the next overwrites it, whether into its cork buffer or
+    // into its backlog while the peer is not reading.
+    const expected: Buffer[] = [];
+    // Turns of 500 frames until uWS holds a backlog of its own (bounded: 64 turns, ~32 MB).
+    for (let turn = 0; turn < 64 && connection.bufferedAmount < 1 << 20; turn++) {
+      for (let i = 0; i < 500; i++) {
+        const n = turn * 500 + i;
+        const head = Buffer.from(`MESSAGE\nsubscription:s${n}\n`);
+        const tail = Buffer.from(
+          `message-id:${n}\n\n${String(n).repeat(1000 / String(n).length)}\0`,
+        );
+        connection.sendParts!(head, tail, true);
+        expected.push(Buffer.concat([head, tail]));
+      }
+      await new Promise((r) => setImmediate(r)); // end of the turn: the held parts are written
+    }
+    expect(connection.bufferedAmount).toBeGreaterThanOrEqual(1 << 20);
+    client.ws.resume();
+    await waitFor(() => client.messages.length === expected.length, 'every message');
+    for (let i = 0; i < expected.length; i++) {
+      expect(client.messages[i]!.data.equals(expected[i]!), `message ${i}`).toBe(true);
+    }
+    client.ws.terminate();
+    await listener.close();
+  });
+
   it('writes what was held before the close frame on end()', async () => {
     const recorder = new Recorder();
     const listener = await listenUws(
