@@ -311,10 +311,10 @@ class UwsConnection implements Connection, BatchedWriter {
   /** Each held frame as one WebSocket message (STOMP over WebSocket: one frame per message). */
   writeBatch(): void {
     const batch = this.batch;
-    const kinds = this.batchKinds!;
+    const kinds = this.batchKinds;
     if (this.sendHeld(this.first!, this.firstTail, this.firstKind) && batch !== null) {
       for (let i = 0; i < batch.length; i++) {
-        const kind = kinds[i]!;
+        const kind = kinds![i]!;
         const sent =
           kind >= KIND_PARTS
             ? this.sendHeld(batch[i]!, batch[++i]!, kind - KIND_PARTS)
