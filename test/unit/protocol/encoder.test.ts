@@ -5,12 +5,17 @@ import {
   encodeHeaderLines,
   encodeMessageHead,
   encodeMessageTail,
+  encodeMessageTailOf,
   HEARTBEAT_EOL,
   joinFrame,
   joinTextFrame,
 } from '../../../server/src/protocol/encoder.js';
 import { escapeHeader } from '../../../server/src/protocol/escape.js';
-import { createHeaders, type FrameHeaders } from '../../../server/src/protocol/frame.js';
+import {
+  createHeaders,
+  type FrameHeaders,
+  type StompVersion,
+} from '../../../server/src/protocol/frame.js';
 
 function headersOf(entries: Record<string, string>): FrameHeaders {
   return Object.assign(createHeaders(), entries);
@@ -113,8 +118,15 @@ describe('encodeHeaderLines', () => {
 });
 
 /** A MESSAGE the way the session writes it: per-delivery head + shared tail, both ways of joining them. */
-function encodeMessage(perDeliveryLines: string, sharedLines: Buffer, body: Uint8Array): Buffer {
-  const tail = encodeMessageTail(sharedLines, body);
+function encodeMessage(
+  perDeliveryLines: string,
+  shared: FrameHeaders,
+  body: Uint8Array,
+  version: StompVersion,
+): Buffer {
+  const tail = encodeMessageTail(encodeHeaderLines(shared, version), body);
+  // The one-step form the broker uses gives the very same tail.
+  expect(encodeMessageTailOf(shared, body, version).equals(tail)).toBe(true);
   const fromBytes = joinFrame(encodeMessageHead(perDeliveryLines), tail);
   const fromText = joinTextFrame(`MESSAGE\n${perDeliveryLines}`, tail);
   expect(fromText.equals(fromBytes)).toBe(true);
@@ -130,9 +142,8 @@ describe('MESSAGE from a per-delivery head and a shared tail', () => {
       for (const [name, value] of Object.entries(perDelivery)) {
         perDeliveryLines += `${escapeHeader(name, version)}:${escapeHeader(value, version)}\n`;
       }
-      const sharedLines = encodeHeaderLines(shared, version);
       for (const body of [Buffer.from('hello\0world'), Buffer.alloc(0)]) {
-        expect(encodeMessage(perDeliveryLines, sharedLines, body)).toEqual(
+        expect(encodeMessage(perDeliveryLines, shared, body, version)).toEqual(
           encodeFrame('MESSAGE', { ...perDelivery, ...shared }, body, version),
         );
       }
@@ -165,11 +176,7 @@ describe('MESSAGE from a per-delivery head and a shared tail', () => {
             if (!Object.hasOwn(perDelivery, name)) sharedOnly[name] = value;
           }
           const perDeliveryLines = encodeHeaderLines(headersOf(perDelivery), version).toString();
-          const wire = encodeMessage(
-            perDeliveryLines,
-            encodeHeaderLines(sharedOnly, version),
-            body,
-          );
+          const wire = encodeMessage(perDeliveryLines, sharedOnly, body, version);
           const reference = encodeFrame(
             'MESSAGE',
             [...Object.entries(perDelivery), ...Object.entries(sharedOnly)],
