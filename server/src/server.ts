@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createConsoleHandler } from './admin/console-files.js';
 import { createHttpHandler, loadOnFirstRequest } from './admin/http.js';
 import { MetricsRecorder } from './admin/metrics-recorder.js';
@@ -13,6 +13,7 @@ import { clusterOptions } from './cluster-options.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
 import { Counters, LIMIT_BREACHES } from './counters.js';
 import { createLogger, LimitBreachLog, type Logger } from './logger.js';
+import { packageRoot } from './package-root.js';
 import { encodeFrame } from './protocol/encoder.js';
 import { ServerAdminHost } from './server-admin.js';
 import { coversDestination } from './session/handlers/access.js';
@@ -723,6 +724,6 @@ function loadWsTransport(): Promise<typeof import('./transport/ws.js')> {
 
 /** The demo app next to this package in the source tree, when there is one (not in an npm install). */
 function defaultDemoDir(): string | null {
-  const dir = fileURLToPath(new URL('../../demo/public/', import.meta.url));
+  const dir = join(packageRoot(), '..', 'demo', 'public');
   return existsSync(dir) ? dir : null;
 }

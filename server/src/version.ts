@@ -1,8 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageJson } from './package-root.js';
 
 /** This package's version, read from its package.json (one source of truth for CLI and CONNECTED). */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
+export const VERSION: string = packageJson().version;

@@ -5,7 +5,8 @@
  * credentials (the API asks for them).
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { pathnameOf } from '../transport/common.js';
 import type { HttpHandler, HttpResponseData } from '../transport/connection.js';
 import { createStaticHandler } from './static-files.js';
@@ -13,9 +14,9 @@ import { createStaticHandler } from './static-files.js';
 /** Where the console is mounted on the HTTP port. */
 export const CONSOLE_PREFIX = '/admin';
 
-/** server/console, from src/admin (tests) and dist/admin (the package) alike. */
+/** server/console: shipped in the package beside dist/. */
 export function defaultConsoleDir(): string {
-  return fileURLToPath(new URL('../../console', import.meta.url));
+  return join(packageRoot(), 'console');
 }
 
 export function isConsolePath(path: string): boolean {
