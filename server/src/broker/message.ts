@@ -1,5 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { encodeHeaderLines, encodeMessageTail } from '../protocol/encoder.js';
+import {
+  encodeHeaderLinesText,
+  encodeMessageFrame,
+  encodeMessageTail,
+  joinTextFrame,
+} from '../protocol/encoder.js';
 import type { FrameHeaders, StompVersion } from '../protocol/frame.js';
 import type { TopicStats } from './topic-stats.js';
 
@@ -36,6 +41,9 @@ export interface Message {
   tail10: Buffer | null;
   tail11: Buffer | null;
   tail12: Buffer | null;
+  /** The shared header lines as text, for `linesVersion` (the last version asked; '' = none yet). */
+  lines: string;
+  linesVersion: StompVersion | '';
   /**
    * The last whole frame built from this message, and the per-delivery head
    * text and version it was built for: subscribers whose frames are
@@ -65,12 +73,34 @@ export function messageTail(message: Message, version: StompVersion): Buffer {
   let tail =
     version === '1.2' ? message.tail12 : version === '1.1' ? message.tail11 : message.tail10;
   if (tail === null) {
-    tail = encodeMessageTail(encodeHeaderLines(message.headers, version), message.body);
+    tail = encodeMessageTail(messageLines(message, version), message.body);
     if (version === '1.2') message.tail12 = tail;
     else if (version === '1.1') message.tail11 = tail;
     else message.tail10 = tail;
   }
   return tail;
+}
+
+/** The shared header lines of `message` for `version`, as text; the last version's is kept. */
+function messageLines(message: Message, version: StompVersion): string {
+  if (message.linesVersion !== version) {
+    message.lines = encodeHeaderLinesText(message.headers, version);
+    message.linesVersion = version;
+  }
+  return message.lines;
+}
+
+/**
+ * A MESSAGE frame of `message` with its own head (`MESSAGE\n` + per-delivery
+ * lines). When the version's shared tail is already built (a fan-out), the
+ * head is joined to it; otherwise the frame is written in one piece and no
+ * tail is kept, since a queue message is usually delivered once.
+ */
+export function messageFrame(message: Message, version: StompVersion, head: string): Buffer {
+  const tail =
+    version === '1.2' ? message.tail12 : version === '1.1' ? message.tail11 : message.tail10;
+  if (tail !== null) return joinTextFrame(head, tail);
+  return encodeMessageFrame(head, messageLines(message, version), message.body);
 }
 
 /**
@@ -114,6 +144,8 @@ export function createMessage(
     tail10: null,
     tail11: null,
     tail12: null,
+    lines: '',
+    linesVersion: '',
     lastFrame: null,
     bodyUtf8: undefined,
     lastFrameHead: '',

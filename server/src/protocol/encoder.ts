@@ -53,13 +53,41 @@ export function encodeHeaderLines(headers: FrameHeaders, version: StompVersion):
   return Buffer.from(headerLinesText(headers, version));
 }
 
+/** encodeHeaderLines as text: what a message caches to build its frames without an intermediate Buffer. */
+export function encodeHeaderLinesText(headers: FrameHeaders, version: StompVersion): string {
+  return headerLinesText(headers, version);
+}
+
+/**
+ * A whole MESSAGE frame in one allocation: `head` (`MESSAGE\n` + per-delivery
+ * lines), the shared header lines as text, content-length, the body and the
+ * NUL. The same bytes as joinTextFrame(head, encodeMessageTail(...)) without
+ * building the tail first: a queue message is usually delivered once, so a
+ * tail kept for later deliveries would be one more Buffer and body copy for
+ * nothing (issue 9).
+ */
+export function encodeMessageFrame(head: string, sharedLines: string, body: Uint8Array): Buffer {
+  const bodyLength = body.length;
+  const text =
+    bodyLength !== 0
+      ? `${head}${sharedLines}${CONTENT_LENGTH}:${bodyLength}\n\n`
+      : `${head}${sharedLines}\n`;
+  const textLength = Buffer.byteLength(text);
+  const out = Buffer.allocUnsafe(textLength + bodyLength + 1);
+  out.write(text, 0);
+  if (bodyLength !== 0) out.set(body, textLength);
+  out[textLength + bodyLength] = 0;
+  return out;
+}
+
 /**
  * The part of a MESSAGE frame every delivery shares: the shared header lines
  * (already encoded), content-length when the body is non-empty, the blank
  * line, the body and the NUL. Built once per message and protocol version;
  * a delivery prepends its own head (see encodeMessageHead) with joinFrame.
  */
-export function encodeMessageTail(sharedLines: Uint8Array, body: Uint8Array): Buffer {
+export function encodeMessageTail(sharedLines: Uint8Array | string, body: Uint8Array): Buffer {
+  if (typeof sharedLines === 'string') return encodeMessageFrame('', sharedLines, body);
   const bodyLength = body.length;
   const suffix = bodyLength !== 0 ? `${CONTENT_LENGTH}:${bodyLength}\n\n` : '\n';
   const bodyStart = sharedLines.length + suffix.length;

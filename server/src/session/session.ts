@@ -1,19 +1,13 @@
 import type { Authenticator, Authorizer, Principal } from '../auth/index.js';
 import type { Broker } from '../broker/broker.js';
 import { BrokerError } from '../broker/errors.js';
-import { type Message, messageIsUtf8, messageTail } from '../broker/message.js';
+import { type Message, messageFrame, messageIsUtf8, messageTail } from '../broker/message.js';
 import type { Consumer, Subscription } from '../broker/subscription.js';
 import { TopicFlow } from '../broker/topic-flow.js';
 import type { BrokerConfig, CompatMode } from '../config.js';
 import { type Counters, LIMIT_BREACHES } from '../counters.js';
 import type { Logger } from '../logger.js';
-import {
-  encodeFrame,
-  encodeMessageHead,
-  HEARTBEAT_EOL,
-  joinFrame,
-  joinTextFrame,
-} from '../protocol/encoder.js';
+import { encodeFrame, encodeMessageHead, HEARTBEAT_EOL, joinFrame } from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { escapeHeader } from '../protocol/escape.js';
 import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
@@ -418,7 +412,6 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     const broker = this.context.broker;
     broker.delivered++;
     if (redeliveries > 0) broker.redelivered++;
-    const tail = messageTail(message, this.version);
     const plain =
       (tag === 0 || this.version !== '1.2') &&
       redeliveries === 0 &&
@@ -430,7 +423,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       if (redeliveries > 0) head += `redelivered:true\nredelivery-count:${redeliveries}\n`;
       if (replay) head += 'x-history:true\n';
       if (subscription.flow?.unreported) head += subscription.flow.takeReport();
-      this.write(joinTextFrame(head, tail), messageIsUtf8(message));
+      this.write(messageFrame(message, this.version, head), messageIsUtf8(message));
       return;
     }
     // The fan-out hot path: the frame is the subscription's head + the
@@ -445,7 +438,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     subscription.wireHead ??= encodeMessageHead(subscription.wirePrefix);
-    const frame = joinFrame(subscription.wireHead, tail);
+    const frame = joinFrame(subscription.wireHead, messageTail(message, this.version));
     message.lastFrame = frame;
     message.lastFrameHead = subscription.wirePrefix;
     message.lastFrameVersion = this.version;

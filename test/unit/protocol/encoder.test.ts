@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   encodeFrame,
   encodeHeaderLines,
+  encodeHeaderLinesText,
+  encodeMessageFrame,
   encodeMessageHead,
   encodeMessageTail,
   HEARTBEAT_EOL,
@@ -110,6 +112,16 @@ describe('encodeHeaderLines', () => {
     expect(lines.toString()).toBe('destination:/topic/a\nx\\cy:é\\n\n');
     expect(encodeHeaderLines(createHeaders(), '1.2').length).toBe(0);
   });
+
+  it('as text, gives the same lines', () => {
+    const headers = headersOf({ destination: '/topic/a', 'content-length': '3', 'x:y': 'é\r\n' });
+    for (const version of ['1.0', '1.1', '1.2'] as const) {
+      expect(encodeHeaderLinesText(headers, version)).toBe(
+        encodeHeaderLines(headers, version).toString(),
+      );
+    }
+    expect(encodeHeaderLinesText(headers, '1.1')).toBe('destination:/topic/a\nx\\cy:é\r\\n\n');
+  });
 });
 
 /** A MESSAGE the way the session writes it: per-delivery head + shared tail, both ways of joining them. */
@@ -118,6 +130,12 @@ function encodeMessage(perDeliveryLines: string, sharedLines: Buffer, body: Uint
   const fromBytes = joinFrame(encodeMessageHead(perDeliveryLines), tail);
   const fromText = joinTextFrame(`MESSAGE\n${perDeliveryLines}`, tail);
   expect(fromText.equals(fromBytes)).toBe(true);
+  // The one-piece ways (shared lines as text, no tail built first) give the same bytes.
+  const lines = sharedLines.toString();
+  expect(encodeMessageTail(lines, body).equals(tail)).toBe(true);
+  expect(encodeMessageFrame(`MESSAGE\n${perDeliveryLines}`, lines, body).equals(fromBytes)).toBe(
+    true,
+  );
   return fromBytes;
 }
 
