@@ -744,7 +744,9 @@ export class Broker implements QueueHost {
     const storeName = storeNameOf(queue);
     if (storeName === null) return;
     // A failed removal can only cause a redelivery after restart, never a loss: log, don't fail the consumer.
-    this.track(this.store.removeQueueMessage(storeName, entry.seq)).catch(() => {});
+    const removal = this.store.removeQueueMessage(storeName, entry.seq);
+    if (removal === this.lastWrite) return;
+    this.track(removal).catch(ignoreFailedRemoval);
   }
 
   /**
@@ -861,6 +863,8 @@ export class Broker implements QueueHost {
 
   /** Register a store write as the newest, so barriers wait for it. */
   track(write: Promise<void>): Promise<void> {
+    // The store answers the writes of one commit batch with one promise: watch it once.
+    if (this.lastWrite === write) return write;
     this.lastWrite = write;
     write.then(
       () => {
@@ -899,6 +903,8 @@ function clusterHost(broker: Broker, warn: (fields: object, message: string) => 
     warn,
   };
 }
+
+function ignoreFailedRemoval(): void {}
 
 function queueFull(queue: Queue): BrokerError {
   const max = queue.policy.maxDepth;

@@ -124,6 +124,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private writable = true;
   private disconnecting = false;
   private pendingWrites = 0;
+  /** The last write awaitWrite() watches (see there). */
+  private lastAwaited: Promise<void> | null = null;
   private settledWaiters: (() => void)[] | null = null;
   /**
    * Inbound rate budgets (limits.maxInboundFramesPerSecond / BytesPerSecond):
@@ -194,6 +196,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
    * acknowledged.
    */
   awaitWrite(write: Promise<void>, receipt: string | undefined): void {
+    // The SENDs of one store commit batch share its promise: one watch covers those without a receipt.
+    if (receipt === undefined && write === this.lastAwaited) return;
+    this.lastAwaited = write;
     this.pendingWrites++;
     write.then(
       () => {

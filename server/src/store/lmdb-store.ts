@@ -364,6 +364,15 @@ export class LmdbStore implements Store {
   private idleWaiters: (() => void)[] = [];
   /** Set while the current event turn has issued writes (lmdb-js batches per turn). */
   private turnOpen = false;
+  /**
+   * lmdb-js answers every unconditional write of one batch with the same
+   * promise: the last one seen, the promise write() made of it, and the
+   * operations it covers. Writes that join it share that promise instead of
+   * each making its own (issue 9: a promise and two closures per write).
+   */
+  private batchPending: PromiseLike<unknown> | null = null;
+  private batchResult: Promise<void> | null = null;
+  private batchOps: { count: number } = { count: 0 };
 
   private commits = 0;
   private writes = 0;
@@ -667,10 +676,15 @@ export class LmdbStore implements Store {
       );
     }
     this.noteTurn();
+    if (pending === this.batchPending && typeof ops === 'number') {
+      this.batchOps.count += ops;
+      return this.batchResult!;
+    }
     this.inflight++;
-    return Promise.resolve(pending).then(
-      (result) => {
-        this.writes += typeof ops === 'number' ? ops : ops(result);
+    const batchOps = { count: typeof ops === 'number' ? ops : 0 };
+    const result = Promise.resolve(pending).then(
+      (value) => {
+        this.writes += typeof ops === 'number' ? batchOps.count : ops(value);
         this.settled();
       },
       async (err: unknown) => {
@@ -679,6 +693,12 @@ export class LmdbStore implements Store {
         throw error;
       },
     );
+    if (typeof ops === 'number') {
+      this.batchPending = pending;
+      this.batchResult = result;
+      this.batchOps = batchOps;
+    }
+    return result;
   }
 
   /**
