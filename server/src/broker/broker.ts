@@ -20,7 +20,6 @@ import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
 import { BrokerRates } from './rates.js';
 import { restoreQueueMessages } from './recovery.js';
-import { storedForm } from './stored-form.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
 import { TempDestinations } from './temp-destinations.js';
@@ -106,6 +105,18 @@ export class Broker implements QueueHost {
   }
 
   /** A fresh message-id, unique within this broker run (and across runs, by its time+random prefix). */
+  /** `timestamp` header text: the messages of one millisecond share one string. */
+  private timestampText(ms: number): string {
+    if (ms !== this.lastTimestamp) {
+      this.lastTimestamp = ms;
+      this.lastTimestampText = String(ms);
+    }
+    return this.lastTimestampText;
+  }
+
+  private lastTimestamp = -1;
+  private lastTimestampText = '';
+
   private newMessageId(): string {
     return `${this.idPrefix}-${this.nextId++}`;
   }
@@ -181,7 +192,7 @@ export class Broker implements QueueHost {
     const id = this.newMessageId();
     headers.destination = destination;
     headers['message-id'] = id;
-    headers.timestamp = String(options.timestamp);
+    headers.timestamp = this.timestampText(options.timestamp);
     const message = createMessage(id, this.nextSeq++, headers, body, options);
     message.origin = ownerId;
     this.published++;
@@ -736,7 +747,8 @@ export class Broker implements QueueHost {
   persist(queue: Queue, entry: QueueEntry): Promise<void> | null {
     const storeName = storeNameOf(queue);
     if (!entry.message.persistent || storeName === null || !this.store.durable) return null;
-    return this.track(this.store.appendQueueMessage(storeName, storedForm(entry.message)));
+    // A Message has every StoredMessage field, and the store encodes it at once: no copy object per message.
+    return this.track(this.store.appendQueueMessage(storeName, entry.message));
   }
 
   unpersist(queue: Queue, entry: QueueEntry): void {
@@ -744,7 +756,7 @@ export class Broker implements QueueHost {
     const storeName = storeNameOf(queue);
     if (storeName === null) return;
     // A failed removal can only cause a redelivery after restart, never a loss: log, don't fail the consumer.
-    const removal = this.store.removeQueueMessage(storeName, entry.seq);
+    const removal = this.store.removeQueueMessage(storeName, entry.seq, entry.deliveryRecord);
     if (removal === this.lastWrite) return;
     this.track(removal).catch(ignoreFailedRemoval);
   }

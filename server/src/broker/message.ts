@@ -177,6 +177,8 @@ export class QueueEntry {
   stored: boolean;
   /** Whether a durable copy exists (to remove on ack). */
   persisted: boolean;
+  /** Whether the store may hold a delivery count for it: only entries restored from the store can. */
+  deliveryRecord = false;
   /** Not offered before this time (redelivery delay), ms since the epoch. */
   notBefore = 0;
   /** Why its last delivery failed: 'nack' or 'consumer-closed'. */

@@ -241,6 +241,7 @@ export class Queue implements MessageSource {
   /** Put back entries recovered from the store at start-up (already durable). */
   restore(entry: QueueEntry): void {
     entry.persisted = true;
+    entry.deliveryRecord = true;
     this.pushReady(entry);
   }
 

@@ -234,7 +234,7 @@ export class FrameParser {
       const c = src[i]!;
       if (c < UPPER_A || c > UPPER_Z) throw this.fail(invalidCommand(src, start, stop));
     }
-    const command = src.toString('latin1', start, stop);
+    const command = hotCommand(src, start, stop) ?? src.toString('latin1', start, stop);
     this.command = command;
     this.headers = createHeaders();
     this.headerCount = 0;
@@ -442,6 +442,29 @@ function checkLimit(limits: Partial<ParserLimits> | undefined, key: keyof Parser
     throw new RangeError(`limits.${key} must be a positive integer, got ${value}`);
   }
   return value;
+}
+
+/**
+ * SEND and ACK (the frames of every queue message) as constants, so that
+ * their command line costs no decode and no string (issue 9). Others are
+ * decoded. The caller has checked the bytes are A-Z.
+ */
+function hotCommand(src: Buffer, start: number, stop: number): string | null {
+  switch (stop - start) {
+    case 3:
+      return src[start] === 0x41 && src[start + 1] === 0x43 && src[start + 2] === 0x4b
+        ? 'ACK'
+        : null;
+    case 4:
+      return src[start] === 0x53 &&
+        src[start + 1] === 0x45 &&
+        src[start + 2] === 0x4e &&
+        src[start + 3] === 0x44
+        ? 'SEND'
+        : null;
+    default:
+      return null;
+  }
 }
 
 function isDecimal(text: string): boolean {

@@ -91,11 +91,12 @@ function writeString(buf: Buffer, pos: number, value: string): number {
 export function encodeMessage(message: StoredMessage): Buffer {
   const { headers, body } = message;
   const names = Object.keys(headers);
-  let size = FIXED_BYTES + Buffer.byteLength(message.id, 'utf8') + body.length;
-  for (const name of names) {
-    size += 8 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(headers[name]!, 'utf8');
-  }
-  const buf = Buffer.allocUnsafe(size);
+  // An upper bound (a UTF-16 code unit is at most 3 UTF-8 bytes) instead of
+  // measuring every string first: one pass over the headers, and the record
+  // is the written part of the buffer (issue 9).
+  let bound = FIXED_BYTES + 3 * message.id.length + body.length;
+  for (const name of names) bound += 8 + 3 * (name.length + headers[name]!.length);
+  const buf = Buffer.allocUnsafe(bound);
   buf[0] = message.priority;
   buf.writeDoubleLE(message.expires, 1);
   buf.writeDoubleLE(message.timestamp, 9);
@@ -107,7 +108,8 @@ export function encodeMessage(message: StoredMessage): Buffer {
     pos = writeString(buf, pos, headers[name]!);
   }
   body.copy(buf, pos);
-  return buf;
+  const size = pos + body.length;
+  return size === bound ? buf : buf.subarray(0, size);
 }
 
 /** What lazy recovery reads of a record: its priority and expiry (the first 17 bytes). */
@@ -538,7 +540,8 @@ export class LmdbStore implements Store {
     return this.write(1, () => this.db.messages.put([queue, message.seq], encodeMessage(message)));
   }
 
-  removeQueueMessage(queue: string, seq: number): Promise<void> {
+  removeQueueMessage(queue: string, seq: number, deliveryRecord = true): Promise<void> {
+    if (!deliveryRecord) return this.write(1, () => this.db.messages.remove([queue, seq]));
     return this.write(2, () => {
       const key: SeqKey = [queue, seq];
       const removed = this.db.messages.remove(key);
