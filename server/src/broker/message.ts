@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import {
-  encodeHeaderLinesText,
-  encodeMessageFrame,
+  encodeHeaderLines,
+  encodeMessageDirect,
   encodeMessageTail,
   joinTextFrame,
 } from '../protocol/encoder.js';
@@ -41,9 +41,6 @@ export interface Message {
   tail10: Buffer | null;
   tail11: Buffer | null;
   tail12: Buffer | null;
-  /** The shared header lines as text, for `linesVersion` (the last version asked; '' = none yet). */
-  lines: string;
-  linesVersion: StompVersion | '';
   /**
    * The last whole frame built from this message, and the per-delivery head
    * text and version it was built for: subscribers whose frames are
@@ -73,7 +70,7 @@ export function messageTail(message: Message, version: StompVersion): Buffer {
   let tail =
     version === '1.2' ? message.tail12 : version === '1.1' ? message.tail11 : message.tail10;
   if (tail === null) {
-    tail = encodeMessageTail(messageLines(message, version), message.body);
+    tail = encodeMessageTail(encodeHeaderLines(message.headers, version), message.body);
     if (version === '1.2') message.tail12 = tail;
     else if (version === '1.1') message.tail11 = tail;
     else message.tail10 = tail;
@@ -81,26 +78,18 @@ export function messageTail(message: Message, version: StompVersion): Buffer {
   return tail;
 }
 
-/** The shared header lines of `message` for `version`, as text; the last version's is kept. */
-function messageLines(message: Message, version: StompVersion): string {
-  if (message.linesVersion !== version) {
-    message.lines = encodeHeaderLinesText(message.headers, version);
-    message.linesVersion = version;
-  }
-  return message.lines;
-}
-
 /**
  * A MESSAGE frame of `message` with its own head (`MESSAGE\n` + per-delivery
- * lines). When the version's shared tail is already built (a fan-out), the
- * head is joined to it; otherwise the frame is written in one piece and no
- * tail is kept, since a queue message is usually delivered once.
+ * lines). A topic message goes to many subscribers: its shared tail is built
+ * once and joined to each head. Any other (a queue's, usually delivered once)
+ * is written in one piece, with no tail kept.
  */
 export function messageFrame(message: Message, version: StompVersion, head: string): Buffer {
+  if (message.topic !== null) return joinTextFrame(head, messageTail(message, version));
   const tail =
     version === '1.2' ? message.tail12 : version === '1.1' ? message.tail11 : message.tail10;
   if (tail !== null) return joinTextFrame(head, tail);
-  return encodeMessageFrame(head, messageLines(message, version), message.body);
+  return encodeMessageDirect(head, message.headers, message.body, version);
 }
 
 /**
@@ -144,8 +133,6 @@ export function createMessage(
     tail10: null,
     tail11: null,
     tail12: null,
-    lines: '',
-    linesVersion: '',
     lastFrame: null,
     bodyUtf8: undefined,
     lastFrameHead: '',

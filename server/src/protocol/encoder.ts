@@ -53,31 +53,79 @@ export function encodeHeaderLines(headers: FrameHeaders, version: StompVersion):
   return Buffer.from(headerLinesText(headers, version));
 }
 
-/** encodeHeaderLines as text: what a message caches to build its frames without an intermediate Buffer. */
-export function encodeHeaderLinesText(headers: FrameHeaders, version: StompVersion): string {
-  return headerLinesText(headers, version);
+/**
+ * A whole MESSAGE frame written straight into one Buffer: `head`
+ * (`MESSAGE\n` + per-delivery lines, already escaped), the shared `headers`
+ * escaped for `version`, content-length, the body and the NUL. The same bytes
+ * as encodeFrame('MESSAGE', …), without building the header text as strings
+ * first: for a queue message, delivered once, that text (cons strings, a
+ * flattened copy, a byte count) was most of the encoding and much of the
+ * garbage (issue 9). ASCII is copied char by char and escaped on the way;
+ * text with other characters goes through escapeHeader and Buffer#write.
+ */
+export function encodeMessageDirect(
+  head: string,
+  headers: FrameHeaders,
+  body: Uint8Array,
+  version: StompVersion,
+): Buffer {
+  const names = Object.keys(headers);
+  const bodyLength = body.length;
+  // Bytes per UTF-16 unit: at most 3 (UTF-8), and an escape is 2.
+  let bound = 3 * head.length + 20 + bodyLength + 2;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    bound += 3 * (name.length + headers[name]!.length) + 2;
+  }
+  const out = Buffer.allocUnsafe(bound);
+  let pos = writeText(out, 0, head, null);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name === CONTENT_LENGTH) continue;
+    pos = writeText(out, pos, name, version);
+    out[pos++] = 0x3a; // ':'
+    pos = writeText(out, pos, headers[name]!, version);
+    out[pos++] = 0x0a;
+  }
+  if (bodyLength !== 0) pos += out.write(`${CONTENT_LENGTH}:${bodyLength}\n`, pos, 'latin1');
+  out[pos++] = 0x0a;
+  if (bodyLength !== 0) out.set(body, pos);
+  pos += bodyLength;
+  out[pos++] = 0;
+  return pos === bound ? out : out.subarray(0, pos);
 }
 
 /**
- * A whole MESSAGE frame in one allocation: `head` (`MESSAGE\n` + per-delivery
- * lines), the shared header lines as text, content-length, the body and the
- * NUL. The same bytes as joinTextFrame(head, encodeMessageTail(...)) without
- * building the tail first: a queue message is usually delivered once, so a
- * tail kept for later deliveries would be one more Buffer and body copy for
- * nothing (issue 9).
+ * Write `text` at `pos`, escaped for `version` (null: as it is); returns the
+ * end. Pure ASCII is written here; anything else by Buffer#write from the
+ * start of `text` again (the buffer has room: see encodeMessageDirect's bound).
  */
-export function encodeMessageFrame(head: string, sharedLines: string, body: Uint8Array): Buffer {
-  const bodyLength = body.length;
-  const text =
-    bodyLength !== 0
-      ? `${head}${sharedLines}${CONTENT_LENGTH}:${bodyLength}\n\n`
-      : `${head}${sharedLines}\n`;
-  const textLength = Buffer.byteLength(text);
-  const out = Buffer.allocUnsafe(textLength + bodyLength + 1);
-  out.write(text, 0);
-  if (bodyLength !== 0) out.set(body, textLength);
-  out[textLength + bodyLength] = 0;
-  return out;
+function writeText(out: Buffer, pos: number, text: string, version: StompVersion | null): number {
+  const start = pos;
+  const len = text.length;
+  for (let i = 0; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) {
+      const escaped = version === null ? text : escapeHeader(text, version);
+      return start + out.write(escaped, start, 'utf8');
+    }
+    if (version !== null && (c === 0x5c || c === 0x0a || c === 0x0d || c === 0x3a)) {
+      if (version === '1.0') {
+        // 1.0 has no escapes: only line breaks, which would end the line early, are replaced (see escapeHeader).
+        out[pos++] = c === 0x0a || c === 0x0d ? 0x20 : c;
+        continue;
+      }
+      if (c === 0x0d && version === '1.1') {
+        out[pos++] = c;
+        continue;
+      }
+      out[pos++] = 0x5c;
+      out[pos++] = c === 0x5c ? 0x5c : c === 0x0a ? 0x6e : c === 0x0d ? 0x72 : 0x63;
+      continue;
+    }
+    out[pos++] = c;
+  }
+  return pos;
 }
 
 /**
@@ -86,8 +134,7 @@ export function encodeMessageFrame(head: string, sharedLines: string, body: Uint
  * line, the body and the NUL. Built once per message and protocol version;
  * a delivery prepends its own head (see encodeMessageHead) with joinFrame.
  */
-export function encodeMessageTail(sharedLines: Uint8Array | string, body: Uint8Array): Buffer {
-  if (typeof sharedLines === 'string') return encodeMessageFrame('', sharedLines, body);
+export function encodeMessageTail(sharedLines: Uint8Array, body: Uint8Array): Buffer {
   const bodyLength = body.length;
   const suffix = bodyLength !== 0 ? `${CONTENT_LENGTH}:${bodyLength}\n\n` : '\n';
   const bodyStart = sharedLines.length + suffix.length;

@@ -44,6 +44,23 @@ describe('messageFrame', () => {
     }
   });
 
+  it('joins a topic message to its shared tail, built once per version, with the same bytes', () => {
+    const m = message(Buffer.from('fan-out'));
+    m.topic = {} as NonNullable<typeof m.topic>;
+    for (const version of ['1.2', '1.0', '1.2'] as const) {
+      const expected = encodeFrame(
+        'MESSAGE',
+        [...PER_DELIVERY, ...Object.entries(m.headers)],
+        m.body,
+        version,
+      );
+      expect(messageFrame(m, version, HEAD).equals(expected)).toBe(true);
+    }
+    expect(m.tail12).not.toBeNull();
+    expect(m.tail10).not.toBeNull();
+    expect(m.tail11).toBeNull();
+  });
+
   it('builds no shared tail for a one-off delivery', () => {
     const m = message(Buffer.from('x'));
     messageFrame(m, '1.2', HEAD);
