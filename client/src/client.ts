@@ -1,21 +1,22 @@
 /**
  * The Stompede client: one logical connection that survives socket losses.
  * Each connection attempt is a fresh @stomp/stompjs `Client` (stompjs does
- * all STOMP framing); this class owns what outlives a socket: the
- * subscriptions, the offline queue, receipts, request/reply, session
- * resumption and the reconnect loop.
+ * all STOMP framing); this class owns the reconnect loop and session
+ * resumption, and hands what outlives a socket to its parts: the
+ * subscriptions (subscriptions.ts), the offline queue (outbox.ts), receipts
+ * (receipts.ts) and request/reply (requests.ts).
  */
 import { Client, type IFrame, type IMessage } from '@stomp/stompjs';
+import { now, randomId } from './environment.js';
 import { StompedeError } from './errors.js';
-import { encodeBody, type ReceivedMessage, toReceived } from './message.js';
+import { ClientEvents } from './events.js';
+import { encodeBody, type ReceivedMessage } from './message.js';
 import {
   backoffDelay,
   type ClientState,
   type ConnectOptions,
   DEFAULTS,
   type ErrorListener,
-  HISTORY_HEADERS,
-  historyHeaders,
   type MessageHandler,
   type PublishOptions,
   type RequestOptions,
@@ -24,8 +25,11 @@ import {
   type StateInfo,
   type StateListener,
   type SubscribeOptions,
-  subscribeHeaders,
 } from './options.js';
+import { Outbox, type Outgoing, sendNow } from './outbox.js';
+import { Receipts } from './receipts.js';
+import { PendingRequests } from './requests.js';
+import { type SubscriptionHandle, Subscriptions } from './subscriptions.js';
 import {
   defaultWebSocket,
   describeClose,
@@ -35,81 +39,12 @@ import {
   type WebSocketLike,
 } from './websocket.js';
 
-/** What `subscribe()` returns. */
-export interface SubscriptionHandle {
-  /** The STOMP subscription id; the same across reconnects. */
-  readonly id: string;
-  /** Stop receiving (UNSUBSCRIBE). For a durable subscription this detaches; the broker keeps it. */
-  unsubscribe(): void;
-}
-
-type AckMode = 'auto' | 'client' | 'client-individual';
-
-interface SubscriptionState {
-  readonly id: string;
-  readonly destination: string;
-  readonly handler: MessageHandler;
-  readonly ackMode: AckMode;
-  /** SUBSCRIBE headers without history. */
-  readonly headers: Record<string, string>;
-  /** The history the subscription first asked for, as headers; null for none. */
-  readonly history: Record<string, string> | null;
-  /** message-id of the last message handed to the handler (history subscriptions resume after it). */
-  lastMessageId: string | undefined;
-  /** The broker's current session has this subscription (sent on it, or restored by resumption). */
-  known: boolean;
-  readonly seen: RecentIds;
-}
-
-/** A frame to send now, or once reconnected (the offline queue). */
-interface Outgoing {
-  send(stomp: Client): void;
-  fail(error: Error): void;
-}
-
-interface PendingRequest {
-  resolve(message: ReceivedMessage): void;
-  reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-  /** The session epoch the request went out on; -1 while still queued. */
-  epoch: number;
-}
-
-interface PendingAck {
-  kind: 'ack' | 'nack';
-  ackId: string;
-  subscriptionId: string;
-}
-
-/**
- * The last `size` message-ids a subscription delivered, each with the
- * session epoch it came in (or NACKED once the application refused it),
- * for dropping duplicates.
- */
-class RecentIds {
-  private readonly seen = new Map<string, number>();
-
-  constructor(private readonly size: number) {}
-
-  get(id: string): number | undefined {
-    return this.seen.get(id);
-  }
-
-  set(id: string, value: number): void {
-    this.seen.delete(id);
-    this.seen.set(id, value);
-    if (this.seen.size > this.size) this.seen.delete(this.seen.keys().next().value!);
-  }
-}
-
-/** RecentIds value of a message the application NACKed: its redelivery is expected. */
-const NACKED = -1;
+export type { SubscriptionHandle } from './subscriptions.js';
 
 /** A connected client. Create one with `connect()`. */
 export class StompedeClient {
   private readonly options: ResolvedOptions;
-  private readonly stateListeners = new Set<StateListener>();
-  private readonly errorListeners = new Set<ErrorListener>();
+  private readonly events = new ClientEvents();
   private currentState: ClientState = 'connecting';
   private WebSocketImpl: WebSocketConstructor | undefined;
 
@@ -134,24 +69,27 @@ export class StompedeClient {
   /** Bumped on every CONNECTED that is not a resumption: acks and replies of older epochs are void. */
   private epoch = 0;
 
-  private readonly subscriptions = new Map<string, SubscriptionState>();
-  private readonly unsubscribedOffline = new Set<string>();
-  private nextSubscription = 0;
-  private replySubscribed = false;
-
-  private readonly outbox: Outgoing[] = [];
-  private pendingAcks: PendingAck[] = [];
-  private readonly receipts = new Map<
-    string,
-    { resolve(): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout> }
-  >();
-  private nextReceipt = 0;
-  private readonly requests = new Map<string, PendingRequest>();
-  private nextCorrelation = 0;
   private readonly instanceId = randomId();
+  /** Every MESSAGE, of the application's subscriptions and of the reply queue, enters here. */
+  private readonly onMessage = (message: IMessage): void => this.dispatch(message);
+  private readonly subscriptions: Subscriptions;
+  private readonly outbox: Outbox;
+  private readonly receipts = new Receipts(this.instanceId);
+  private readonly requests = new PendingRequests(this.instanceId, this.onMessage);
 
   private constructor(options: ResolvedOptions) {
     this.options = options;
+    this.outbox = new Outbox(options.offline);
+    this.subscriptions = new Subscriptions(
+      {
+        live: () => this.live,
+        epoch: () => this.epoch,
+        isClosed: () => this.isClosed(),
+        onMessage: this.onMessage,
+        handlerFailed: (error) => this.events.handlerFailed(error),
+      },
+      options.clientId,
+    );
   }
 
   /** Open a connection; resolves once the broker answered CONNECTED (see `connect()`). */
@@ -182,17 +120,7 @@ export class StompedeClient {
   on(event: 'state', listener: StateListener): () => void;
   on(event: 'error', listener: ErrorListener): () => void;
   on(event: 'state' | 'error', listener: StateListener | ErrorListener): () => void {
-    if (event === 'state') {
-      const fn = listener as StateListener;
-      this.stateListeners.add(fn);
-      return () => this.stateListeners.delete(fn);
-    }
-    if (event === 'error') {
-      const fn = listener as ErrorListener;
-      this.errorListeners.add(fn);
-      return () => this.errorListeners.delete(fn);
-    }
-    throw new TypeError(`unknown event ${String(event)}: use 'state' or 'error'`);
+    return this.events.on(event, listener);
   }
 
   /**
@@ -209,35 +137,7 @@ export class StompedeClient {
     if (this.isClosed()) throw new Error('subscribe(): the client is closed');
     if (typeof handler !== 'function')
       throw new TypeError('subscribe(): handler must be a function');
-    const headers = subscribeHeaders(options, this.options.clientId);
-    let history = options.history === undefined ? null : historyHeaders(options.history);
-    for (const name of HISTORY_HEADERS) {
-      const value = headers[name];
-      if (value === undefined) continue;
-      delete headers[name];
-      if (options.history === undefined) history = { ...history, [name]: value };
-    }
-    const id = headers.id ?? `sub-${++this.nextSubscription}`;
-    delete headers.id;
-    if (this.subscriptions.has(id) || id === DEFAULTS.replySubscriptionId) {
-      throw new Error(`subscribe(): subscription id ${id} is already in use`);
-    }
-    const subscription: SubscriptionState = {
-      id,
-      destination,
-      handler,
-      // subscribeHeaders put options.ack there; a raw `ack` header counts the same.
-      ackMode: (headers.ack ?? 'auto') as AckMode,
-      headers,
-      history,
-      lastMessageId: undefined,
-      known: false,
-      seen: new RecentIds(DEFAULTS.dedupeWindow),
-    };
-    this.subscriptions.set(id, subscription);
-    this.unsubscribedOffline.delete(id);
-    if (this.live) this.sendSubscribe(this.live, subscription);
-    return { id, unsubscribe: () => this.unsubscribe(id) };
+    return this.subscriptions.add(destination, handler, options);
   }
 
   /**
@@ -269,10 +169,7 @@ export class StompedeClient {
             resolve();
             return;
           }
-          this.sendWithReceipt(stomp, destination, headers, encoded, timeoutMs).then(
-            resolve,
-            reject,
-          );
+          this.receipts.send(stomp, destination, headers, encoded, timeoutMs).then(resolve, reject);
         },
         fail: reject,
       });
@@ -290,7 +187,7 @@ export class StompedeClient {
     body: string | object | Uint8Array,
     options: RequestOptions = {},
   ): Promise<ReceivedMessage> {
-    const correlationId = `${this.instanceId}-${++this.nextCorrelation}`;
+    const correlationId = this.requests.nextCorrelationId();
     const headers: Record<string, string> = {
       ...options.headers,
       'reply-to': DEFAULTS.replyQueue,
@@ -304,28 +201,14 @@ export class StompedeClient {
     }
     const timeoutMs = options.timeoutMs ?? DEFAULTS.requestTimeoutMs;
     return new Promise<ReceivedMessage>((resolve, reject) => {
-      const pending: PendingRequest = {
-        resolve,
-        reject,
-        epoch: -1,
-        timer: setTimeout(() => {
-          this.requests.delete(correlationId);
-          reject(new Error(`no reply from ${destination} within ${timeoutMs} ms`));
-        }, timeoutMs),
-      };
-      this.requests.set(correlationId, pending);
+      this.requests.add(correlationId, destination, timeoutMs, resolve, reject);
       this.submit({
         send: (stomp) => {
-          if (!this.requests.has(correlationId)) return; // timed out while queued
-          this.ensureReplySubscription(stomp);
-          pending.epoch = this.epoch;
+          // False when it timed out while queued.
+          if (!this.requests.sending(correlationId, stomp, this.epoch)) return;
           stomp.publish({ destination, headers, ...encoded });
         },
-        fail: (error) => {
-          clearTimeout(pending.timer);
-          this.requests.delete(correlationId);
-          reject(error);
-        },
+        fail: (error) => this.requests.fail(correlationId, error),
       });
     });
   }
@@ -335,7 +218,7 @@ export class StompedeClient {
     const live = this.live;
     if (live === undefined) throw new Error(`ping(): not connected (${this.currentState})`);
     const start = now();
-    await this.sendWithReceipt(
+    await this.receipts.send(
       live,
       DEFAULTS.pingDestination,
       {},
@@ -457,31 +340,16 @@ export class StompedeClient {
     this.everConnected = true;
     this.attempt = 0;
     this.live = stomp;
-    if (resumed) {
-      // The broker kept the session: subscriptions, unacked and missed messages. Only
-      // catch up on what changed here while away.
-      for (const id of this.unsubscribedOffline) stomp.unsubscribe(id);
-      for (const ack of this.pendingAcks) stomp[ack.kind](ack.ackId, ack.subscriptionId);
-    } else {
+    // A resumed session kept subscriptions, unacked and missed messages: only what changed
+    // here while away is sent. A new one voids older acks and replies, and subscribes anew.
+    if (!resumed) {
       this.epoch++;
       this.lastReceivedId = undefined;
-      this.replySubscribed = false;
-      for (const subscription of this.subscriptions.values()) subscription.known = false;
-      for (const [correlationId, request] of this.requests) {
-        if (request.epoch < 0) continue;
-        // The reply-to named the previous connection's temp queue: no reply can arrive.
-        this.requests.delete(correlationId);
-        clearTimeout(request.timer);
-        request.reject(new Error('the connection was lost before the reply arrived'));
-      }
+      this.requests.newSession();
     }
-    this.unsubscribedOffline.clear();
-    this.pendingAcks = [];
-    for (const subscription of this.subscriptions.values()) {
-      if (!subscription.known) this.sendSubscribe(stomp, subscription);
-    }
+    this.subscriptions.connected(stomp, resumed);
     // Subscriptions first, then the queued messages in order, before anyone can publish anew.
-    while (this.outbox.length > 0 && this.live === stomp) this.sendNow(stomp, this.outbox.shift()!);
+    this.outbox.flush(stomp, () => this.live === stomp);
     this.setState('connected', reconnected ? { resumed } : {});
     const initial = this.initial;
     this.initial = undefined;
@@ -497,13 +365,8 @@ export class StompedeClient {
     const message = headers.message ?? 'the broker sent ERROR';
     const error = new StompedeError(message, headers, frame.body);
     this.failure ??= error;
-    const receipt = headers['receipt-id'];
-    const waiter = receipt === undefined ? undefined : this.receipts.get(receipt);
-    if (waiter !== undefined) {
-      this.receipts.delete(receipt!);
-      waiter.reject(error);
-    }
-    this.emitError(error);
+    this.receipts.reject(headers['receipt-id'], error);
+    this.events.emitError(error);
     // ERROR ends the connection; don't wait for the broker to close it.
     stomp.forceDisconnect();
   }
@@ -525,7 +388,7 @@ export class StompedeClient {
       );
     this.failure = undefined;
     this.socketError = undefined;
-    this.failReceipts(new Error(`no RECEIPT: ${failure.message}`));
+    this.receipts.failAll(new Error(`no RECEIPT: ${failure.message}`));
     if (this.closing) return;
     const reconnect = this.options.reconnect;
     if (!this.everConnected || reconnect === null) {
@@ -547,21 +410,17 @@ export class StompedeClient {
     clearTimeout(this.attemptTimer);
     const initial = this.initial;
     this.initial = undefined;
-    for (const item of this.outbox.splice(0)) item.fail(failure);
-    for (const request of this.requests.values()) {
-      clearTimeout(request.timer);
-      request.reject(failure);
-    }
-    this.requests.clear();
-    this.failReceipts(failure);
-    this.pendingAcks = [];
+    this.outbox.failAll(failure);
+    this.requests.failAll(failure);
+    this.receipts.failAll(failure);
+    this.subscriptions.closed();
     if (this.currentState !== 'closed') {
       this.setState('closed', reason === undefined ? {} : { error: reason });
     }
     initial?.reject(failure);
   }
 
-  // ── sending ─────────────────────────────────────────────────────────────
+  // ── sending and receiving ───────────────────────────────────────────────
 
   /** Send now if connected and nothing is queued ahead; else queue or reject per `offline`. */
   private submit(item: Outgoing): void {
@@ -570,173 +429,18 @@ export class StompedeClient {
       return;
     }
     const live = this.live;
-    if (live !== undefined && this.outbox.length === 0) {
-      this.sendNow(live, item);
+    if (live !== undefined && this.outbox.empty) {
+      sendNow(live, item);
       return;
     }
-    const { mode, maxQueued } = this.options.offline;
-    if (mode === 'reject') {
-      item.fail(new Error(`not connected (${this.currentState}): offline mode is 'reject'`));
-    } else if (this.outbox.length >= maxQueued) {
-      item.fail(new Error(`offline queue is full (${maxQueued} messages)`));
-    } else {
-      this.outbox.push(item);
-    }
-  }
-
-  private sendNow(stomp: Client, item: Outgoing): void {
-    try {
-      item.send(stomp);
-    } catch (error) {
-      item.fail(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  private sendWithReceipt(
-    stomp: Client,
-    destination: string,
-    headers: Record<string, string>,
-    body: ReturnType<typeof encodeBody>,
-    timeoutMs: number,
-  ): Promise<void> {
-    const receipt = `${this.instanceId}-r${++this.nextReceipt}`;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.receipts.delete(receipt);
-        reject(new Error(`no RECEIPT for the SEND to ${destination} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.receipts.set(receipt, {
-        resolve,
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-        timer,
-      });
-      stomp.watchForReceipt(receipt, () => {
-        const waiter = this.receipts.get(receipt);
-        if (waiter === undefined) return;
-        this.receipts.delete(receipt);
-        clearTimeout(waiter.timer);
-        waiter.resolve();
-      });
-      stomp.publish({ destination, headers: { ...headers, receipt }, ...body });
-    });
-  }
-
-  private failReceipts(error: Error): void {
-    const waiters = [...this.receipts.values()];
-    this.receipts.clear();
-    for (const waiter of waiters) waiter.reject(error);
-  }
-
-  // ── receiving ───────────────────────────────────────────────────────────
-
-  private sendSubscribe(stomp: Client, subscription: SubscriptionState): void {
-    const headers: Record<string, string> = { ...subscription.headers, id: subscription.id };
-    if (subscription.history !== null) {
-      Object.assign(
-        headers,
-        subscription.lastMessageId === undefined
-          ? subscription.history
-          : { 'x-history-after': subscription.lastMessageId },
-      );
-    }
-    stomp.subscribe(subscription.destination, (message) => this.dispatch(message), headers);
-    subscription.known = true;
-  }
-
-  private unsubscribe(id: string): void {
-    const subscription = this.subscriptions.get(id);
-    if (subscription === undefined) return;
-    this.subscriptions.delete(id);
-    const live = this.live;
-    if (live !== undefined) {
-      ignoreLostConnection(() => live.unsubscribe(id));
-    } else if (subscription.known && !this.isClosed()) {
-      // A resumed session would still have it: unsubscribe once reconnected.
-      this.unsubscribedOffline.add(id);
-    }
-  }
-
-  private ensureReplySubscription(stomp: Client): void {
-    if (this.replySubscribed) return;
-    stomp.subscribe(DEFAULTS.replyQueue, (message) => this.dispatch(message), {
-      id: DEFAULTS.replySubscriptionId,
-    });
-    this.replySubscribed = true;
+    this.outbox.hold(item, this.currentState);
   }
 
   private dispatch(message: IMessage): void {
     const subscriptionId = message.headers.subscription ?? '';
     this.lastReceivedId = message.headers['message-id'] ?? this.lastReceivedId;
-    if (subscriptionId === DEFAULTS.replySubscriptionId) {
-      this.onReply(message);
-      return;
-    }
-    const subscription = this.subscriptions.get(subscriptionId);
-    if (subscription === undefined) return; // unsubscribed meanwhile
-    const messageId = message.headers['message-id'];
-    if (messageId !== undefined) {
-      const seenIn = subscription.seen.get(messageId);
-      if (seenIn !== undefined) {
-        // Seen before: a duplicate, unless it is a redelivery the application must handle again
-        // (it NACKed the message, or its ack belonged to a session that is gone).
-        const owed =
-          subscription.ackMode !== 'auto' &&
-          message.headers.redelivered === 'true' &&
-          (seenIn === NACKED || seenIn < this.epoch);
-        if (!owed) return;
-      }
-      subscription.seen.set(messageId, this.epoch);
-      if (subscription.history !== null) subscription.lastMessageId = messageId;
-    }
-    const epoch = this.epoch;
-    const ackId =
-      this.live?.connectedVersion === '1.2' ? message.headers.ack : message.headers['message-id'];
-    const received = toReceived(
-      message,
-      () => this.acknowledge('ack', epoch, ackId, subscriptionId),
-      () => {
-        if (messageId !== undefined) subscription.seen.set(messageId, NACKED);
-        this.acknowledge('nack', epoch, ackId, subscriptionId);
-      },
-    );
-    try {
-      subscription.handler(received);
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      if (this.errorListeners.size > 0) this.emitError(failure);
-      else reportLater(failure);
-    }
-  }
-
-  private acknowledge(
-    kind: 'ack' | 'nack',
-    epoch: number,
-    ackId: string | undefined,
-    subscriptionId: string,
-  ): void {
-    // A message of an earlier session is the broker's to redeliver; acking it now would be an error.
-    if (ackId === undefined || epoch !== this.epoch || this.isClosed()) return;
-    const live = this.live;
-    if (live !== undefined) ignoreLostConnection(() => live[kind](ackId, subscriptionId));
-    else this.pendingAcks.push({ kind, ackId, subscriptionId });
-  }
-
-  private onReply(message: IMessage): void {
-    const correlationId = message.headers['correlation-id'];
-    const request = correlationId === undefined ? undefined : this.requests.get(correlationId);
-    if (request === undefined) return; // late (timed out) or not ours
-    this.requests.delete(correlationId!);
-    clearTimeout(request.timer);
-    request.resolve(
-      toReceived(
-        message,
-        () => {},
-        () => {},
-      ),
-    );
+    if (subscriptionId === DEFAULTS.replySubscriptionId) this.requests.settle(message);
+    else this.subscriptions.deliver(message, subscriptionId);
   }
 
   // ── events ──────────────────────────────────────────────────────────────
@@ -747,23 +451,7 @@ export class StompedeClient {
 
   private setState(state: ClientState, info: StateInfo): void {
     this.currentState = state;
-    for (const listener of [...this.stateListeners]) {
-      try {
-        listener(state, info);
-      } catch (error) {
-        reportLater(error);
-      }
-    }
-  }
-
-  private emitError(error: Error): void {
-    for (const listener of [...this.errorListeners]) {
-      try {
-        listener(error);
-      } catch (thrown) {
-        reportLater(thrown);
-      }
-    }
+    this.events.emitState(state, info);
   }
 }
 
@@ -777,16 +465,6 @@ export function connect(options: ConnectOptions): Promise<StompedeClient> {
   return StompedeClient.connect(options);
 }
 
-/** Surface an exception from application code without breaking the client (like DOM event listeners). */
-function reportLater(error: unknown): void {
-  const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
-  if (typeof report === 'function') report(error);
-  else
-    setTimeout(() => {
-      throw error;
-    }, 0);
-}
-
 /** STOMP 1.2 header unescaping (backslash-c → colon and so on); undefined escapes stay as written. */
 function unescapeHeader(value: string): string {
   return value.replace(/\\([\\cnr])/g, (_, c: string) =>
@@ -794,28 +472,6 @@ function unescapeHeader(value: string): string {
   );
 }
 
-/**
- * Run a frame-sending call whose connection may have just dropped: stompjs
- * throws then, and the broker settles it (an unacked message is redelivered).
- */
-function ignoreLostConnection(send: () => void): void {
-  try {
-    send();
-  } catch {
-    // the connection is gone; see above
-  }
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function now(): number {
-  return typeof performance === 'undefined' ? Date.now() : performance.now();
-}
-
-function randomId(): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID().slice(0, 13);
-  return Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
 }

@@ -220,7 +220,7 @@ export class StompedeBroker implements ConnectionAcceptor {
         throw err;
       });
       this.core = broker;
-      this.rateTimer = setInterval(() => broker.sampleRates(Date.now()), 1000);
+      this.rateTimer = setInterval(() => broker.admin.sampleRates(Date.now()), 1000);
       this.rateTimer.unref();
       this.metrics?.hookStore();
       this.context = {

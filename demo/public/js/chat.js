@@ -2,6 +2,7 @@
 // `x-presence:<name>` (so the broker lists us under /topic/$presence.chat.<room>)
 // and asks for the room's recent history; messages are plain text with the
 // sender in `x-sender`.
+import { addMember, distinctMembers, isPresent, removeMember } from './chat-members.js';
 import { byId, formatClock, h, hueOf, initials, since, storage } from './util.js';
 
 const HISTORY = 50;
@@ -384,50 +385,6 @@ export function createChat({ connection, history, announce }) {
     }
     renderRooms();
     if (room.name === state.active) renderPresence();
-  }
-
-  /**
-   * Members are counted per session and name: one connection may hold the
-   * same name twice for a moment (subscribing again), and a name change is
-   * a join of the new name and a leave of the old one on the same session.
-   */
-  function memberKey(member) {
-    return `${member.session}\u0000${member.name}`;
-  }
-
-  function addMember(room, member) {
-    const key = memberKey(member);
-    const known = room.members.get(key);
-    if (known === undefined) room.members.set(key, { ...member, count: 1 });
-    else known.count += 1;
-  }
-
-  function removeMember(room, member) {
-    const key = memberKey(member);
-    const known = room.members.get(key);
-    if (known === undefined) return;
-    known.count -= 1;
-    if (known.count <= 0) room.members.delete(key);
-  }
-
-  function isPresent(room, name) {
-    for (const member of room.members.values()) if (member.name === name) return true;
-    return false;
-  }
-
-  /** Members by name: one entry per person, however many tabs. */
-  function distinctMembers(room) {
-    const byName = new Map();
-    for (const member of room.members.values()) {
-      const name = String(member.name ?? '').trim() || 'anonymous';
-      const known = byName.get(name);
-      if (known === undefined) byName.set(name, { name, since: member.since, sessions: 1 });
-      else {
-        known.sessions += 1;
-        known.since = Math.min(known.since, member.since);
-      }
-    }
-    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   function renderPresence() {

@@ -2,13 +2,8 @@
 // broker-side level selector, replays recent lines, and renders thousands of
 // lines a second without freezing: arrivals are queued and drawn once per
 // animation frame, and the DOM keeps only the newest ROW_CAP rows.
-import {
-  LEVEL_GROUPS,
-  levelAllowed,
-  levelSelector,
-  parseLogMessage,
-  topicName,
-} from './log-format.js';
+import { LEVEL_GROUPS, levelAllowed, levelSelector, parseLogMessage } from './log-format.js';
+import { sampleLine } from './log-samples.js';
 import { byId, formatCount, formatLogTime, h, storage } from './util.js';
 
 /** Rows kept in the DOM. */
@@ -23,7 +18,6 @@ const BUSY_RATE = 300;
 const BUSY_FRAME_MS = 66;
 /** Rows per chunk element (see appendRows). */
 const CHUNK = 25;
-const SAMPLE_SOURCES = ['logs.web', 'logs.worker', 'logs.billing'];
 
 export function createLogViewer({ connection, history }) {
   const el = {
@@ -74,6 +68,8 @@ export function createLogViewer({ connection, history }) {
     frame: 0,
     lastAutoScrollTop: -1,
     lastRender: 0,
+    /** Render passes that drew rows: the viewer batches lines per frame, never one pass per line. */
+    renders: 0,
     rowCount: 0,
     /** Lines the broker sent that the level filter dropped here (history replay ignores selectors). */
     dropped: 0,
@@ -427,7 +423,10 @@ export function createLogViewer({ connection, history }) {
       el.rows.replaceChildren();
       state.rowCount = 0;
     }
-    if (batch.length > 0) appendRows(batch);
+    if (batch.length > 0) {
+      appendRows(batch);
+      state.renders++;
+    }
     if ((replace || batch.length > 0) && state.follow) scrollToBottom();
     el.empty.hidden = state.rowCount > 0;
   }
@@ -475,6 +474,7 @@ export function createLogViewer({ connection, history }) {
         total: state.total,
         dropped: state.dropped,
         rate: state.rate,
+        renders: state.renders,
         paused: state.paused,
         held: state.heldCount,
         follow: state.follow,
@@ -483,54 +483,4 @@ export function createLogViewer({ connection, history }) {
       };
     },
   };
-}
-
-const SAMPLE_LINES = {
-  DEBUG: ['cache hit ratio 0.93', 'pool stats idle=4 busy=2', 'retrying in 250 ms'],
-  INFO: [
-    'GET /api/orders 200 12ms',
-    'user signed in',
-    'job finished in 1.4 s',
-    'POST /api/cart 201 31ms',
-    'listening on :8080',
-  ],
-  WARN: ['slow query took 812 ms', 'disk 81% full', 'rate limit close for client 10.0.4.2'],
-  ERROR: ['payment gateway timeout', 'unhandled rejection: ECONNRESET', 'GET /api/orders 500 3ms'],
-};
-const SAMPLE_WEIGHTS = [
-  ['DEBUG', 0.2],
-  ['INFO', 0.6],
-  ['WARN', 0.13],
-  ['ERROR', 0.07],
-];
-
-function pick(list) {
-  return list[Math.floor(Math.random() * list.length)];
-}
-
-/** A plausible log line; now and then JSON (and once in a while broken JSON). */
-export function sampleLine(seq) {
-  let r = Math.random();
-  let level = 'INFO';
-  for (const [name, weight] of SAMPLE_WEIGHTS) {
-    if (r < weight) {
-      level = name;
-      break;
-    }
-    r -= weight;
-  }
-  const topic = pick(SAMPLE_SOURCES);
-  const source = `${topicName(`/topic/${topic}`).slice(5)}-${1 + (seq % 3)}`;
-  let body = pick(SAMPLE_LINES[level]);
-  if (seq % 7 === 3) {
-    body = JSON.stringify({
-      level: level.toLowerCase(),
-      msg: body,
-      reqId: `r${seq}`,
-      ms: seq % 97,
-    });
-  } else if (seq % 53 === 11) {
-    body = `{"level":"${level.toLowerCase()}","msg":"truncated json line`;
-  }
-  return { destination: `/topic/${topic}`, body, headers: { level, source } };
 }

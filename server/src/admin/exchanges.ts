@@ -7,7 +7,7 @@ export const exchangeRoutes: Route[] = [
     path: '/exchanges',
     access: 'monitor',
     handle: (call) =>
-      call.broker.exchangeRegistry
+      call.broker.admin.exchangeRegistry
         .all()
         .map((exchange) => ({
           name: exchange.name,
@@ -21,7 +21,7 @@ export const exchangeRoutes: Route[] = [
     path: '/bindings',
     access: 'monitor',
     handle: (call) =>
-      call.broker.exchangeRegistry.all().flatMap((exchange) =>
+      call.broker.admin.exchangeRegistry.all().flatMap((exchange) =>
         exchange.listBindings().map((binding) => ({
           exchange: exchange.name,
           // Private queues behind a plain exchange subscription have internal keys; show their destination.

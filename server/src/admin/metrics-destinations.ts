@@ -32,7 +32,7 @@ export function topWithOther(rows: DestinationSample[], top: number): Destinatio
 
 /** Queues ranked by depth, then by traffic: the ones an operator watches first. */
 export function queueSamples(broker: Broker, top: number): DestinationSample[] {
-  const rows = broker.namedQueues().map((queue) => ({
+  const rows = broker.admin.namedQueues().map((queue) => ({
     destination: `/queue/${queue.name}`,
     values: {
       depth: queue.depth,
@@ -54,7 +54,7 @@ export function queueSamples(broker: Broker, top: number): DestinationSample[] {
 /** Topics ranked by traffic, then by subscribers. */
 export function topicSamples(broker: Broker, top: number): DestinationSample[] {
   const rows: DestinationSample[] = [];
-  for (const name of broker.topicNames()) {
+  for (const name of broker.admin.topicNames()) {
     const stats = broker.topicStats.get(name);
     rows.push({
       destination: `/topic/${name}`,

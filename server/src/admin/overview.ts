@@ -64,7 +64,10 @@ export async function overview(host: AdminHost) {
       publishedSeries: broker.rates.published.series().map(round),
       deliveredSeries: broker.rates.delivered.series().map(round),
     },
-    destinations: { queues: broker.namedQueues().length, topics: broker.topicNames().size },
+    destinations: {
+      queues: broker.admin.namedQueues().length,
+      topics: broker.admin.topicNames().size,
+    },
     store: {
       kind: broker.store.kind,
       diskBytes: store.diskBytes,

@@ -39,7 +39,7 @@ function deadLetterQueueOf(broker: Broker, queue: Queue): { name: string; depth:
   if (template === '' || queue.args.deadLetterExchange !== '') return null;
   const name = deadLetterQueueName(template, queue);
   if (name === queue.name) return null;
-  return { name, depth: broker.findQueue(name)?.depth ?? 0 };
+  return { name, depth: broker.admin.findQueue(name)?.depth ?? 0 };
 }
 
 export function round(rate: number): number {
@@ -48,7 +48,7 @@ export function round(rate: number): number {
 
 function queueOf(call: AdminCall): Queue {
   const name = call.params.name!;
-  const queue = call.broker.findQueue(name);
+  const queue = call.broker.admin.findQueue(name);
   if (queue === undefined) throw notFound('queue', `/queue/${name}`);
   return queue;
 }
@@ -93,7 +93,7 @@ export const queueRoutes: Route[] = [
     path: '/queues',
     access: 'monitor',
     handle: (call) =>
-      call.broker
+      call.broker.admin
         .namedQueues()
         .sort((a, b) => a.name.localeCompare(b.name))
         .map((queue) => queueSummary(call.broker, queue)),
@@ -146,7 +146,7 @@ export const queueRoutes: Route[] = [
             'Close those connections first (DELETE /admin/api/connections/ID), or purge the queue instead.',
         );
       }
-      const purged = call.broker.deleteQueue(queue.name);
+      const purged = call.broker.admin.deleteQueue(queue.name);
       return { deleted: true, purged };
     },
   },

@@ -8,7 +8,7 @@ import type { AdminCall, Route } from './router.js';
 export function topicSummary(broker: Broker, name: string) {
   const destination = `/topic/${name}`;
   const stats = broker.topicStats.get(name);
-  const history = broker.topicHistory(name);
+  const history = broker.admin.topicHistory(name);
   let durable = 0;
   for (const record of broker.durables.records()) {
     if (matchesPattern(record.destination, destination)) durable++;
@@ -33,7 +33,7 @@ export function topicSummary(broker: Broker, name: string) {
 
 function topicName(call: AdminCall): string {
   const name = call.params.name!;
-  if (!call.broker.topicNames().has(name)) throw notFound('topic', `/topic/${name}`);
+  if (!call.broker.admin.topicNames().has(name)) throw notFound('topic', `/topic/${name}`);
   return name;
 }
 
@@ -43,7 +43,7 @@ export const topicRoutes: Route[] = [
     path: '/topics',
     access: 'monitor',
     handle: (call) =>
-      [...call.broker.topicNames()].sort().map((name) => topicSummary(call.broker, name)),
+      [...call.broker.admin.topicNames()].sort().map((name) => topicSummary(call.broker, name)),
   },
   {
     method: 'GET',
@@ -71,7 +71,7 @@ export const topicRoutes: Route[] = [
     destinationOf: (params) => `/topic/${params.name}`,
     action: { name: 'delete-destination', target: (call) => `/topic/${call.params.name}` },
     handle: (call) => {
-      call.broker.deleteTopic(topicName(call));
+      call.broker.admin.deleteTopic(topicName(call));
       return { deleted: true };
     },
   },

@@ -4,7 +4,9 @@ import type { BrokerConfig, DestinationPolicy } from '../config.js';
 import { Counters, LIMIT_BREACHES } from '../counters.js';
 import { createHeaders, type FrameHeaders } from '../protocol/frame.js';
 import type { RecoveredState, Store } from '../store/store.js';
-import { ClusterLink } from './cluster-link.js';
+import { AdminViews } from './admin-views.js';
+import type { ClusterLink } from './cluster-link.js';
+import { ClusterMembership } from './cluster-membership.js';
 import { ClusterQueueFeed } from './cluster-queue-feed.js';
 import { deadLetterHeaders, deadLetterQueueName } from './dead-letter.js';
 import { resolveDestination } from './destination.js';
@@ -20,6 +22,7 @@ import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
 import { BrokerRates } from './rates.js';
 import { restoreQueueMessages } from './recovery.js';
+import { DURABLE_PREFIX, QUEUE_PREFIX, storeNameOf } from './store-names.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
 import { TempDestinations } from './temp-destinations.js';
@@ -28,16 +31,6 @@ import { TopicHistories } from './topic-histories.js';
 import { TopicRouter } from './topic-router.js';
 import { TopicStatsTable } from './topic-stats.js';
 import { VirtualTopics } from './virtual-topics.js';
-
-export interface BrokerStats {
-  queues: number;
-  topics: number;
-  published: number;
-}
-
-/** Store names keep user queues and durable-subscription queues apart. */
-const QUEUE_PREFIX = 'q:';
-const DURABLE_PREFIX = 'd:';
 
 /**
  * Destinations and routing. Owns every topic and queue; sessions call in with
@@ -83,8 +76,12 @@ export class Broker implements QueueHost {
   nacked = 0;
   /** Per-topic counters (topics have no object of their own). */
   readonly topicStats = new TopicStatsTable();
-  /** Broker-wide publish and delivery rates, sampled once a second (sampleRates). */
+  /** Broker-wide publish and delivery rates, sampled once a second (admin.sampleRates). */
   readonly rates = new BrokerRates();
+  /** What the admin API, explain and metrics see of the destinations (admin-views.ts). */
+  readonly admin: AdminViews;
+  /** Joining a cluster and what other nodes send here (cluster-membership.ts). */
+  private readonly membership: ClusterMembership;
 
   constructor(config: BrokerConfig, store: Store, counters: Counters = new Counters()) {
     this.config = config;
@@ -102,6 +99,30 @@ export class Broker implements QueueHost {
       config.virtualTopics.topicPrefix,
       config.virtualTopics.consumerQueuePrefix,
     );
+    // One view of the internals for the two helpers, so neither reaches into private fields.
+    const parts = {
+      config,
+      store,
+      counters,
+      queues: this.queues,
+      router: this.router,
+      histories: this.histories,
+      durables: this.durables,
+      topicStats: this.topicStats,
+      exchanges: this.exchanges,
+      virtualTopics: this.virtualTopics,
+      temps: this.temps,
+      tempTopics: this.tempTopics,
+      rates: this.rates,
+      totals: this,
+      hasSubscribers: this.hasSubscribers,
+      cluster: () => this.cluster,
+      takeSeq: () => this.nextSeq++,
+      track: (write: Promise<void>) => this.track(write),
+      writeBarrier: () => this.lastWrite,
+    };
+    this.admin = new AdminViews(parts);
+    this.membership = new ClusterMembership(parts);
   }
 
   /** A fresh message-id, unique within this broker run (and across runs, by its time+random prefix). */
@@ -476,7 +497,7 @@ export class Broker implements QueueHost {
       subscription,
       owner,
     );
-    this.syncStandingTopics();
+    this.membership.syncStandingTopics();
     return written;
   }
 
@@ -486,7 +507,7 @@ export class Broker implements QueueHost {
    */
   removeDurable(key: string, name: string, owner: string | null = null): Promise<void> | null {
     const written = this.durables.remove(key, name, owner);
-    this.syncStandingTopics();
+    this.membership.syncStandingTopics();
     return written;
   }
 
@@ -548,10 +569,6 @@ export class Broker implements QueueHost {
     return this.lastWrite;
   }
 
-  stats(): BrokerStats {
-    return { queues: this.queues.size, topics: this.histories.size, published: this.published };
-  }
-
   /** The waiting messages of a queue destination in delivery order, without consuming them (queue browsing). */
   browse(destination: string, limit = 100_000): QueueEntry[] {
     const resolved = resolveDestination(destination);
@@ -571,7 +588,7 @@ export class Broker implements QueueHost {
     return queue === undefined ? undefined : { depth: queue.depth, consumers: queue.consumerCount };
   }
 
-  // ── cluster ──────────────────────────────────────────────────────────
+  // ── cluster (cluster-membership.ts does the rest) ────────────────────
 
   /**
    * Share topics and user queues with the other nodes on `bus` from now on
@@ -581,21 +598,9 @@ export class Broker implements QueueHost {
     bus: ClusterBus,
     warn: (fields: object, message: string) => void,
   ): Promise<void> {
-    this.cluster = new ClusterLink(bus, clusterHost(this, warn));
-    for (const [name, queue] of this.queues)
-      if (!name.startsWith('\u0000')) this.cluster.adopt(queue);
-    // Durable subscriptions are the cluster's: every node knows all of them, to append its publishes.
-    this.durables.share(this.cluster);
-    const shared = await bus.durables.open((change) => this.durables.applyShared(change));
-    for (const record of shared) this.durables.applyShared({ op: 'set', record });
-    // Histories too: hear every node's publishes first, then read what came before from Redis.
-    this.histories.share();
-    this.syncStandingTopics();
-    await this.lastWrite?.catch(() => {});
-    const older = await this.cluster.loadHistories((topic) =>
-      this.histories.of(topic) === null ? null : this.histories.describe(topic)!.maxMessages,
-    );
-    for (const [topic, messages] of older) this.histories.adoptOlder(topic, messages);
+    // Set before anything is shared, so publishes from here on go to the cluster too.
+    this.cluster = this.membership.connect(bus, warn);
+    await this.membership.join();
   }
 
   /** A local publish to a topic with history: into the cluster's history stream too. */
@@ -606,50 +611,7 @@ export class Broker implements QueueHost {
 
   /** Stop the cluster link's timers (the server closes the bus itself). */
   leaveCluster(): void {
-    this.cluster?.close();
-  }
-
-  /** The topics this node must hear from the others even without subscribers: histories and durables. */
-  private syncStandingTopics(): void {
-    if (this.cluster === null) return;
-    const names: string[] = [];
-    const defaults = this.config.destinationDefaults;
-    if (defaults.historyMaxMessages > 0 || defaults.historyMaxAgeMs > 0) names.push('>');
-    for (const rule of this.config.destinations) {
-      const keeps = (rule.historyMaxMessages ?? 0) > 0 || (rule.historyMaxAgeMs ?? 0) > 0;
-      if (keeps && rule.match.startsWith('/topic/')) names.push(rule.match.slice(7));
-    }
-    // Shared durables get every node's publishes in their streams; only local-only ones listen here.
-    for (const { record, queue } of this.durables.describe())
-      if (queue.feed === null) names.push(record.destination.slice(7));
-    this.cluster.setStandingTopics(names);
-  }
-
-  /** A reply sent on another node to a temp destination of this node's clients. */
-  deliverRemoteReply(name: string, topic: boolean, message: Message): void {
-    if (topic) {
-      if (this.temps.replyTopicAlive(name)) this.tempTopics.route(name, message);
-      return;
-    }
-    this.temps
-      .replyQueue(name)
-      ?.enqueue(new QueueEntry(message))
-      ?.catch(() => {});
-  }
-
-  /** A publish order number for a message made elsewhere (another node). */
-  takeSeq(): number {
-    return this.nextSeq++;
-  }
-
-  /** A message another node published to topic `name`: this node's subscribers, histories and durables. */
-  deliverRemoteTopic(name: string, message: Message): void {
-    this.histories.append(name, message)?.catch(() => {});
-    // Counted as delivered here; its node counted it as published.
-    const stats = this.topicStats.of(name, this.hasSubscribers);
-    message.topic = stats;
-    stats.delivered += this.router.route(name, message);
-    this.durables.publish(`/topic/${name}`, message, true)?.catch(() => {});
+    this.membership.leave();
   }
 
   /** Into a queue, or into its Redis stream when the queue is cluster-shared. */
@@ -667,80 +629,7 @@ export class Broker implements QueueHost {
     }
   }
 
-  // ── admin views (read-only, plus purge and delete; see admin/) ──────
-
   private readonly hasSubscribers = (name: string): boolean => this.router.subscribersOf(name) > 0;
-
-  /** Every named queue (`/queue/NAME`): not temp, durable-subscription or exchange-private ones. */
-  namedQueues(): Queue[] {
-    const out: Queue[] = [];
-    for (const queue of this.queues.values()) if (!queue.name.startsWith('\u0000')) out.push(queue);
-    return out;
-  }
-
-  /** The named queue `name` (as in `/queue/NAME`), if it exists. */
-  findQueue(name: string): Queue | undefined {
-    return name.startsWith('\u0000') ? undefined : this.queues.get(name);
-  }
-
-  /** Remove queue `name`: its waiting messages are dropped (and unstored), its consumers detached. Returns how many were dropped. */
-  deleteQueue(name: string): number {
-    const queue = this.findQueue(name);
-    if (queue === undefined) return 0;
-    this.exchanges.unbindAll(queue);
-    const dropped = queue.delete();
-    this.queues.delete(name);
-    const storeName = storeNameOf(queue);
-    if (storeName !== null && this.store.durable)
-      void this.track(this.store.clearQueue(storeName)).catch(() => {});
-    return dropped;
-  }
-
-  /** Names of every topic the broker knows: counted, subscribed to, with history, or with durable subscriptions. */
-  topicNames(): Set<string> {
-    const names = new Set<string>();
-    for (const [name] of this.topicStats.entries()) names.add(name);
-    for (const name of this.router.names()) if (!isWildcard(name)) names.add(name);
-    for (const name of this.histories.names()) names.add(name);
-    for (const record of this.durables.records()) {
-      const name = record.destination.slice('/topic/'.length);
-      if (!isWildcard(name)) names.add(name);
-    }
-    return names;
-  }
-
-  /** Retention of topic `name`'s history and how many messages it holds; null when it keeps none. */
-  topicHistory(name: string): { size: number; maxMessages: number; maxAgeMs: number } | null {
-    return this.histories.describe(name);
-  }
-
-  /** Forget topic `name`: its history (memory and store) and counters. Live subscribers stay subscribed. */
-  deleteTopic(name: string): void {
-    this.histories.remove(name);
-    this.cluster?.removeHistory(name);
-    this.topicStats.delete(name);
-  }
-
-  /** The virtual-topic consumer queues a message on topic `name` is copied to. */
-  virtualQueuesFor(name: string): ReadonlySet<Queue> | undefined {
-    return this.virtualTopics.queuesFor(name);
-  }
-
-  /** The exchanges and what is bound to them. */
-  get exchangeRegistry(): ExchangeRegistry {
-    return this.exchanges;
-  }
-
-  /** Push every rate ring's sample; called once a second by the server. */
-  sampleRates(now: number): void {
-    this.rates.sample(now, this);
-    for (const queue of this.queues.values())
-      queue.rates.sample(now, queue.enqueued, queue.dequeued);
-    for (const queue of this.durables.queues())
-      queue.rates.sample(now, queue.enqueued, queue.dequeued);
-    for (const [, stats] of this.topicStats.entries())
-      stats.rates.sample(now, stats.published, stats.delivered);
-  }
 
   // ── QueueHost ────────────────────────────────────────────────────────
 
@@ -902,20 +791,6 @@ export class Broker implements QueueHost {
   }
 }
 
-/** Numbers and hooks the cluster link borrows from its broker. */
-function clusterHost(broker: Broker, warn: (fields: object, message: string) => void) {
-  return {
-    nextSeq: () => broker.takeSeq(),
-    deliverRemoteTopic: (name: string, message: Message) =>
-      broker.deliverRemoteTopic(name, message),
-    deliverRemoteReply: (name: string, topic: boolean, message: Message) =>
-      broker.deliverRemoteReply(name, topic, message),
-    track: (write: Promise<void>) => broker.track(write),
-    counters: broker.counters,
-    warn,
-  };
-}
-
 function ignoreFailedRemoval(): void {}
 
 function queueFull(queue: Queue): BrokerError {
@@ -946,13 +821,6 @@ function wildcardSend(destination: string): BrokerError {
     'Wildcards (* and >) select destinations when subscribing; a SEND needs concrete destinations ' +
       '(one, or several separated by commas).',
   );
-}
-
-/** The store name of a queue, or null for queues that are never persisted (temp queues). */
-function storeNameOf(queue: Queue): string | null {
-  if (queue.name.startsWith('\u0000durable\u0000')) return DURABLE_PREFIX + queue.name.slice(9);
-  if (queue.name.startsWith('\u0000')) return null;
-  return QUEUE_PREFIX + queue.name;
 }
 
 export { BrokerError };

@@ -97,7 +97,7 @@ function explainOne(
       explainTopic(broker, resolved.name, message, out);
       return;
     case 'queue': {
-      const queue = broker.findQueue(resolved.name);
+      const queue = broker.admin.findQueue(resolved.name);
       if (queue === undefined) {
         out.notes.push(
           `${destination} does not exist yet: a SEND creates it and the message waits there for a consumer.`,
@@ -108,7 +108,7 @@ function explainOne(
       return;
     }
     case 'exchange': {
-      const exchange = broker.exchangeRegistry.all().find((e) => e.name === resolved.name);
+      const exchange = broker.admin.exchangeRegistry.all().find((e) => e.name === resolved.name);
       if (exchange === undefined) {
         out.notes.push(`Exchange ${resolved.name} is not declared yet: nothing is bound to it.`);
         return;
@@ -164,7 +164,7 @@ function explainTopic(broker: Broker, name: string, message: Message, out: Expla
       });
     }
   }
-  const virtual = broker.virtualQueuesFor(name);
+  const virtual = broker.admin.virtualQueuesFor(name);
   if (virtual !== undefined)
     for (const queue of virtual) explainQueue(queue, message, out, 'queue');
   for (const durable of broker.durables.explain(`/topic/${name}`, message)) {

@@ -30,7 +30,7 @@ export interface ReplayResult {
  * queue), stay in the DLQ. Null when there is no such queue.
  */
 export function replayDeadLetters(broker: Broker, name: string): ReplayResult | null {
-  const dlq = broker.findQueue(name);
+  const dlq = broker.admin.findQueue(name);
   if (dlq === undefined) return null;
   const kept: QueueEntry[] = [];
   let moved = 0;
