@@ -72,28 +72,36 @@ export function encodeMessageDirect(
   const names = Object.keys(headers);
   const bodyLength = body.length;
   // Bytes per UTF-16 unit: at most 3 (UTF-8), and an escape is 2.
-  let bound = 3 * head.length + 20 + bodyLength + 2;
+  let bound = 3 * head.length + 24;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     bound += 3 * (name.length + headers[name]!.length) + 2;
   }
-  const out = Buffer.allocUnsafe(bound);
-  let pos = writeText(out, 0, head, null);
+  // The header block goes to a scratch buffer first and then, at its exact
+  // size, into the frame: a frame allocated at the bound would take two or
+  // three times its size from Buffer's shared pool.
+  if (bound > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
+  const block = scratch;
+  let pos = writeText(block, 0, head, null);
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     if (name === CONTENT_LENGTH) continue;
-    pos = writeText(out, pos, name, version);
-    out[pos++] = 0x3a; // ':'
-    pos = writeText(out, pos, headers[name]!, version);
-    out[pos++] = 0x0a;
+    pos = writeText(block, pos, name, version);
+    block[pos++] = 0x3a; // ':'
+    pos = writeText(block, pos, headers[name]!, version);
+    block[pos++] = 0x0a;
   }
-  if (bodyLength !== 0) pos += out.write(`${CONTENT_LENGTH}:${bodyLength}\n`, pos, 'latin1');
-  out[pos++] = 0x0a;
+  if (bodyLength !== 0) pos += block.write(`${CONTENT_LENGTH}:${bodyLength}\n`, pos, 'latin1');
+  block[pos++] = 0x0a;
+  const out = Buffer.allocUnsafe(pos + bodyLength + 1);
+  block.copy(out, 0, 0, pos);
   if (bodyLength !== 0) out.set(body, pos);
-  pos += bodyLength;
-  out[pos++] = 0;
-  return pos === bound ? out : out.subarray(0, pos);
+  out[pos + bodyLength] = 0;
+  return out;
 }
+
+/** Where encodeMessageDirect writes a header block; grows to the largest block seen. */
+let scratch: Buffer = Buffer.allocUnsafeSlow(4096);
 
 /**
  * Write `text` at `pos`, escaped for `version` (null: as it is); returns the

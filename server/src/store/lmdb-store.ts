@@ -92,11 +92,15 @@ export function encodeMessage(message: StoredMessage): Buffer {
   const { headers, body } = message;
   const names = Object.keys(headers);
   // An upper bound (a UTF-16 code unit is at most 3 UTF-8 bytes) instead of
-  // measuring every string first: one pass over the headers, and the record
-  // is the written part of the buffer (issue 9).
-  let bound = FIXED_BYTES + 3 * message.id.length + body.length;
+  // measuring every string first: one pass over the headers into a scratch
+  // buffer, then the record at its exact size (allocating at the bound would
+  // take two or three times the record from Buffer's shared pool) (issue 9).
+  let bound = FIXED_BYTES + 3 * message.id.length;
   for (const name of names) bound += 8 + 3 * (name.length + headers[name]!.length);
-  const buf = Buffer.allocUnsafe(bound);
+  if (bound > recordScratch.length) {
+    recordScratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * recordScratch.length));
+  }
+  const buf = recordScratch;
   buf[0] = message.priority;
   buf.writeDoubleLE(message.expires, 1);
   buf.writeDoubleLE(message.timestamp, 9);
@@ -107,10 +111,14 @@ export function encodeMessage(message: StoredMessage): Buffer {
     pos = writeString(buf, pos, name);
     pos = writeString(buf, pos, headers[name]!);
   }
-  body.copy(buf, pos);
-  const size = pos + body.length;
-  return size === bound ? buf : buf.subarray(0, size);
+  const record = Buffer.allocUnsafe(pos + body.length);
+  buf.copy(record, 0, 0, pos);
+  body.copy(record, pos);
+  return record;
 }
+
+/** Where encodeMessage writes a record's fields; grows to the largest seen. */
+let recordScratch: Buffer = Buffer.allocUnsafeSlow(4096);
 
 /** What lazy recovery reads of a record: its priority and expiry (the first 17 bytes). */
 interface RecordIndex {

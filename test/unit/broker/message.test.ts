@@ -61,6 +61,21 @@ describe('messageFrame', () => {
     expect(m.tail11).toBeNull();
   });
 
+  it('writes headers longer than its first scratch buffer, and shorter ones after them', () => {
+    const long = message(Buffer.from('x'));
+    long.headers.big = 'ä:\\'.repeat(5000);
+    const short = message(Buffer.from('y'));
+    for (const m of [long, short]) {
+      const expected = encodeFrame(
+        'MESSAGE',
+        [...PER_DELIVERY, ...Object.entries(m.headers)],
+        m.body,
+        '1.2',
+      );
+      expect(messageFrame(m, '1.2', HEAD).equals(expected)).toBe(true);
+    }
+  });
+
   it('builds no shared tail for a one-off delivery', () => {
     const m = message(Buffer.from('x'));
     messageFrame(m, '1.2', HEAD);

@@ -430,6 +430,8 @@ describe('encodeMessage', () => {
       'x-😀': 'a\u0000b\r\nc',
       empty: '',
       ascii: 'plain',
+      // Past the encoder's first scratch buffer, so it must grow.
+      long: 'é'.repeat(3000),
     });
     for (const body of [Buffer.from('body\0bytes'), Buffer.alloc(0)]) {
       const stored: StoredMessage = {
