@@ -26,7 +26,8 @@ for (const name of [
   'reply-to',
   'correlation-id',
 ]) {
-  const group = (KNOWN_HEADER_NAMES[name.length] ??= []);
+  const group = KNOWN_HEADER_NAMES[name.length] ?? [];
+  KNOWN_HEADER_NAMES[name.length] = group;
   group.push([Buffer.from(name, 'latin1'), name]);
 }
 
