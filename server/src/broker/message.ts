@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import {
   encodeHeaderLines,
-  encodeMessageDirect,
+  encodeMessageFrame,
   encodeMessageTail,
   joinTextFrame,
 } from '../protocol/encoder.js';
@@ -89,7 +89,7 @@ export function messageFrame(message: Message, version: StompVersion, head: stri
   const tail =
     version === '1.2' ? message.tail12 : version === '1.1' ? message.tail11 : message.tail10;
   if (tail !== null) return joinTextFrame(head, tail);
-  return encodeMessageDirect(head, message.headers, message.body, version);
+  return encodeMessageFrame(head, message.headers, message.body, version);
 }
 
 /**

@@ -54,86 +54,30 @@ export function encodeHeaderLines(headers: FrameHeaders, version: StompVersion):
 }
 
 /**
- * A whole MESSAGE frame written straight into one Buffer: `head`
- * (`MESSAGE\n` + per-delivery lines, already escaped), the shared `headers`
- * escaped for `version`, content-length, the body and the NUL. The same bytes
- * as encodeFrame('MESSAGE', …), without building the header text as strings
- * first: for a queue message, delivered once, that text (cons strings, a
- * flattened copy, a byte count) was most of the encoding and much of the
- * garbage (issue 9). ASCII is copied char by char and escaped on the way;
- * text with other characters goes through escapeHeader and Buffer#write.
+ * A whole MESSAGE frame in one allocation: `head` (`MESSAGE\n` +
+ * per-delivery lines, already escaped), the shared `headers` escaped for
+ * `version`, content-length, the body and the NUL. The same bytes as
+ * joinTextFrame(head, encodeMessageTail(...)) without building the tail: a
+ * queue message is usually delivered once, so a tail would be one more
+ * Buffer and body copy for nothing (issue 9). Writing the header bytes one by
+ * one from JavaScript instead of building this text measured the same.
  */
-export function encodeMessageDirect(
+export function encodeMessageFrame(
   head: string,
   headers: FrameHeaders,
   body: Uint8Array,
   version: StompVersion,
 ): Buffer {
-  const names = Object.keys(headers);
   const bodyLength = body.length;
-  // Bytes per UTF-16 unit: at most 3 (UTF-8), and an escape is 2.
-  let bound = 3 * head.length + 24;
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    bound += 3 * (name.length + headers[name]!.length) + 2;
-  }
-  // The header block goes to a scratch buffer first and then, at its exact
-  // size, into the frame: a frame allocated at the bound would take two or
-  // three times its size from Buffer's shared pool.
-  if (bound > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
-  const block = scratch;
-  let pos = writeText(block, 0, head, null);
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    if (name === CONTENT_LENGTH) continue;
-    pos = writeText(block, pos, name, version);
-    block[pos++] = 0x3a; // ':'
-    pos = writeText(block, pos, headers[name]!, version);
-    block[pos++] = 0x0a;
-  }
-  if (bodyLength !== 0) pos += block.write(`${CONTENT_LENGTH}:${bodyLength}\n`, pos, 'latin1');
-  block[pos++] = 0x0a;
-  const out = Buffer.allocUnsafe(pos + bodyLength + 1);
-  block.copy(out, 0, 0, pos);
-  if (bodyLength !== 0) out.set(body, pos);
-  out[pos + bodyLength] = 0;
+  const lines = headerLinesText(headers, version);
+  const text =
+    bodyLength !== 0 ? `${head}${lines}${CONTENT_LENGTH}:${bodyLength}\n\n` : `${head}${lines}\n`;
+  const textLength = Buffer.byteLength(text);
+  const out = Buffer.allocUnsafe(textLength + bodyLength + 1);
+  out.write(text, 0);
+  if (bodyLength !== 0) out.set(body, textLength);
+  out[textLength + bodyLength] = 0;
   return out;
-}
-
-/** Where encodeMessageDirect writes a header block; grows to the largest block seen. */
-let scratch: Buffer = Buffer.allocUnsafeSlow(4096);
-
-/**
- * Write `text` at `pos`, escaped for `version` (null: as it is); returns the
- * end. Pure ASCII is written here; anything else by Buffer#write from the
- * start of `text` again (the buffer has room: see encodeMessageDirect's bound).
- */
-function writeText(out: Buffer, pos: number, text: string, version: StompVersion | null): number {
-  const start = pos;
-  const len = text.length;
-  for (let i = 0; i < len; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) {
-      const escaped = version === null ? text : escapeHeader(text, version);
-      return start + out.write(escaped, start, 'utf8');
-    }
-    if (version !== null && (c === 0x5c || c === 0x0a || c === 0x0d || c === 0x3a)) {
-      if (version === '1.0') {
-        // 1.0 has no escapes: only line breaks, which would end the line early, are replaced (see escapeHeader).
-        out[pos++] = c === 0x0a || c === 0x0d ? 0x20 : c;
-        continue;
-      }
-      if (c === 0x0d && version === '1.1') {
-        out[pos++] = c;
-        continue;
-      }
-      out[pos++] = 0x5c;
-      out[pos++] = c === 0x5c ? 0x5c : c === 0x0a ? 0x6e : c === 0x0d ? 0x72 : 0x63;
-      continue;
-    }
-    out[pos++] = c;
-  }
-  return pos;
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   encodeFrame,
   encodeHeaderLines,
-  encodeMessageDirect,
+  encodeMessageFrame,
   encodeMessageHead,
   encodeMessageTail,
   HEARTBEAT_EOL,
@@ -136,7 +136,7 @@ describe('MESSAGE from a per-delivery head and a shared tail', () => {
         const reference = encodeFrame('MESSAGE', { ...perDelivery, ...shared }, body, version);
         expect(encodeMessage(perDeliveryLines, sharedLines, body)).toEqual(reference);
         expect(
-          encodeMessageDirect(`MESSAGE\n${perDeliveryLines}`, shared, body, version).equals(
+          encodeMessageFrame(`MESSAGE\n${perDeliveryLines}`, shared, body, version).equals(
             reference,
           ),
         ).toBe(true);
@@ -183,7 +183,7 @@ describe('MESSAGE from a per-delivery head and a shared tail', () => {
           );
           expect(wire.equals(reference)).toBe(true);
           // Written directly from the headers, in one piece: the same bytes.
-          const direct = encodeMessageDirect(
+          const direct = encodeMessageFrame(
             `MESSAGE\n${perDeliveryLines}`,
             sharedOnly,
             body,
