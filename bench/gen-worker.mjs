@@ -15,6 +15,7 @@
  * machine, so send stamps and first/last delivery times compare across
  * processes.
  */
+import { readFileSync } from 'node:fs';
 import { Conn, counters, SendTemplate } from './lib/client.mjs';
 import { Histogram } from './lib/histogram.mjs';
 
@@ -295,13 +296,62 @@ function startRate() {
   setTimeout(tick, Math.max(0, startMs - performance.now()));
 }
 
+// Latency mode: where each published message's burst of deliveries spends its time in this process.
+//
+// At a fixed rate every publish fans out to all subscribers at once, and the
+// last subscriber's latency is how long the burst takes to drain. This
+// process reads its share of the burst one socket at a time, so the drain
+// can be its own doing. Per burst: the spread from its first to its last
+// receive here, and, from /proc (Linux), how long this process ran on a CPU
+// and how long it was runnable but waited for one, from the burst's first
+// receive to the next burst's first receive (the process does next to
+// nothing else between bursts). Spread ≈ CPU: the generator's own reading is
+// the limit. A large wait: the machine is short of cores. Neither: it waited
+// for the server's bytes.
+const burstSpread = new Histogram();
+const burstCpu = new Histogram();
+const burstWait = new Histogram();
+const burst = { sendNs: -1, measured: false, firstNs: 0, lastNs: 0, cpuNs: -1, waitNs: 0 };
+
+/** [ns on a CPU, ns runnable but waiting] of this process's main thread; null where /proc lacks it. */
+function schedstat() {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
+    return [Number(run), Number(wait)];
+  } catch {
+    return null;
+  }
+}
+
+function onBurstDelivery(sendNs, measured, nowNs) {
+  if (sendNs === burst.sendNs) {
+    burst.lastNs = nowNs;
+    return;
+  }
+  if (sendNs < burst.sendNs) return; // a straggler of an earlier burst
+  const sched = schedstat();
+  if (burst.measured && burst.cpuNs >= 0 && sched !== null) {
+    burstSpread.record((burst.lastNs - burst.firstNs) / 1000);
+    burstCpu.record((sched[0] - burst.cpuNs) / 1000);
+    burstWait.record((sched[1] - burst.waitNs) / 1000);
+  }
+  burst.sendNs = sendNs;
+  burst.measured = measured;
+  burst.firstNs = nowNs;
+  burst.lastNs = nowNs;
+  burst.cpuNs = sched === null ? -1 : sched[0];
+  burst.waitNs = sched === null ? 0 : sched[1];
+}
+
 function start(msg) {
   plan = msg.plan;
   if (plan.latency) {
     counters.onLatency = (sendNs, measured) => {
+      const now = hrNs();
+      onBurstDelivery(sendNs, measured, now);
       if (!measured) return;
       measuredDeliveries++;
-      hist.record((hrNs() - sendNs) / 1000);
+      hist.record((now - sendNs) / 1000);
     };
   }
   startProgressReports(plan.progressEveryMs ?? 5);
@@ -329,6 +379,9 @@ function result() {
     sysMs: cpu ? cpu.system / 1000 : null,
     windowMs,
     hist: plan?.latency ? hist.toSparse() : null,
+    bursts: plan?.latency
+      ? { spread: burstSpread.toSparse(), cpu: burstCpu.toSparse(), wait: burstWait.toSparse() }
+      : null,
     lagUs:
       plan?.kind === 'rate' && pubs.length > 0 ? { p99: lag.quantile(0.99), max: lag.max } : null,
     rss: process.memoryUsage().rss,

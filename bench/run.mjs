@@ -31,7 +31,8 @@ function usage(code) {
                      stomp://127.0.0.1:61613 or ws://127.0.0.1:15674/ws (loopback only)
   --target-pid PID   with --target: sample that process's CPU and RSS from /proc
   --login USER --passcode PASS --vhost HOST   CONNECT credentials / host header for --target
-  --workers N        generator processes for the 1000-subscriber runs (default: CPUs-1, 1..4)
+  --workers N        generator processes for the 1000-subscriber runs (default: CPUs-1, 1..4;
+                     the latency scenario uses at least 2 unless this is given)
   --pin              pin the server to CPU 0 and the generator to the other CPUs (taskset)
   --help`);
   process.exit(code);
@@ -44,6 +45,7 @@ function parseArgs(argv) {
     target: null,
     targetPid: null,
     workers: Math.max(1, Math.min(4, os.cpus().length - 1)),
+    workersGiven: false,
     auth: {},
     pin: false,
   };
@@ -76,8 +78,10 @@ function parseArgs(argv) {
     else if (a === '--login') opts.auth.login = value();
     else if (a === '--passcode') opts.auth.passcode = value();
     else if (a === '--vhost') opts.auth.vhost = value();
-    else if (a === '--workers') opts.workers = Math.max(1, Number(value()) | 0);
-    else if (a === '--pin') opts.pin = true;
+    else if (a === '--workers') {
+      opts.workers = Math.max(1, Number(value()) | 0);
+      opts.workersGiven = true;
+    } else if (a === '--pin') opts.pin = true;
     else if (a === '--help' || a === '-h') usage(0);
     else {
       console.error(`unknown option ${a}`);
@@ -354,7 +358,13 @@ function startWorker() {
   if (aborted) return Promise.reject(new Error('aborted'));
   const child = track(
     fork(join(HERE, 'gen-worker.mjs'), [], {
-      ...pinned(GENERATOR_CPUS, []),
+      // BENCH_GEN_CPU_PROF=DIR: profile the generator workers too (is the generator the limit?).
+      ...pinned(
+        GENERATOR_CPUS,
+        process.env.BENCH_GEN_CPU_PROF
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_GEN_CPU_PROF]
+          : [],
+      ),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );
@@ -615,6 +625,12 @@ async function runLoad({
     }
     const hist = new Histogram();
     for (const r of results) if (r.hist) hist.mergeSparse(r.hist);
+    // Latency mode: per burst and generator process (gen-worker.mjs, onBurstDelivery).
+    const bursts = { spread: new Histogram(), cpu: new Histogram(), wait: new Histogram() };
+    for (const r of results) {
+      if (!r.bursts) continue;
+      for (const k of Object.keys(bursts)) bursts[k].mergeSparse(r.bursts[k]);
+    }
     if (Number.isFinite(out.machineBusyPct)) {
       out.otherCpuPct =
         out.machineBusyPct -
@@ -645,6 +661,7 @@ async function runLoad({
       storeStats: serverEnd?.storeStats ?? null,
       serverRssEnd: serverEnd?.mem?.rss,
       hist,
+      bursts: bursts.spread.total > 0 ? bursts : null,
       measuredDeliveries: results.reduce((a, r) => a + (r.measuredDeliveries ?? 0), 0),
       lagUs: results.find((r) => r.lagUs)?.lagUs ?? null,
     });
@@ -915,6 +932,45 @@ function logRun(what, r) {
   );
 }
 
+/**
+ * Per published message (a burst of deliveries to every subscriber), in each
+ * generator process: p50 and p99 over bursts, in ms, of the spread from its
+ * first to its last receive, of the process's CPU time, and of its time
+ * runnable but waiting for a CPU (gen-worker.mjs, onBurstDelivery).
+ */
+function burstSummary(r) {
+  const b = r?.bursts;
+  if (!b) return null;
+  const ms = (h, p) => round(h.quantile(p) / 1000, 2);
+  return {
+    bursts: b.spread.total,
+    spreadMs: { p50: ms(b.spread, 0.5), p99: ms(b.spread, 0.99) },
+    cpuMs: { p50: ms(b.cpu, 0.5), p99: ms(b.cpu, 0.99) },
+    waitForCpuMs: { p50: ms(b.wait, 0.5), p99: ms(b.wait, 0.99) },
+  };
+}
+
+function logBursts(r) {
+  const s = burstSummary(r);
+  if (!s) return;
+  log(
+    `    per burst in each generator process (p50/p99 of ${s.bursts}): receive spread ${s.spreadMs.p50}/${s.spreadMs.p99} ms, ` +
+      `on CPU ${s.cpuMs.p50}/${s.cpuMs.p99} ms, waiting for a CPU ${s.waitForCpuMs.p50}/${s.waitForCpuMs.p99} ms`,
+  );
+}
+
+/**
+ * Generator processes for the latency scenario. One process reading all 1000
+ * sockets needs ~12.5 ms of CPU per burst, more than the uWS relay needs to
+ * write it (~7 ms), so the last subscriber's latency was the generator's
+ * drain time. Two processes read half each, in parallel; at 20,000
+ * deliveries/s the extra generator CPU is affordable even on 2 cores. Same
+ * generator for the relay and the broker.
+ */
+function latencyWorkers() {
+  return opts.workersGiven ? opts.workers : Math.max(2, opts.workers);
+}
+
 async function scenarioLatency() {
   const n = 1000;
   const rateHz = 20;
@@ -930,7 +986,7 @@ async function scenarioLatency() {
     runLoad({
       server,
       target,
-      workers: opts.workers,
+      workers: latencyWorkers(),
       subs: {
         count: n,
         destination: '/topic/bench-latency',
@@ -960,6 +1016,7 @@ async function scenarioLatency() {
     await relay.close();
   }
   logRun('uWS relay', base);
+  logBursts(base);
   log(`latency: ${T ? 'target' : 'broker (uws)'} …`);
   const b = await brokerServer({ wsTransport: 'uws' });
   let r;
@@ -971,6 +1028,7 @@ async function scenarioLatency() {
     await b.server.close();
   }
   logRun(T ? 'target' : 'broker', r);
+  logBursts(r);
   const q = (res, p) => (res.hist?.total > 0 ? res.hist.quantile(p) / 1000 : Number.NaN);
   const fail = failureOf(r);
   const baseFail = failureOf(base);
@@ -1009,6 +1067,9 @@ async function scenarioLatency() {
         generatorCpuPct: round(r.generatorCpuPct),
         otherCpuPct: round(r.otherCpuPct),
         publisherLagP99Ms: r.lagUs ? round(r.lagUs.p99 / 1000, 3) : null,
+        generatorWorkers: latencyWorkers(),
+        generatorBurst: burstSummary(r),
+        baselineGeneratorBurst: burstSummary(base),
         error: fail ?? undefined,
       },
     });

@@ -6,7 +6,7 @@
  * Writes in batches of 10,000 per turn (lmdb-js commits each turn's writes
  * together), so 1,000,000 messages take seconds, not a broker run.
  */
-const distUrl = new URL('../../server/dist/store/index.js', import.meta.url);
+const distUrl = new URL('../../server/dist/store/lmdb-store.js', import.meta.url);
 const [dataDir, countText, queueName = 'bench-startup'] = process.argv.slice(2);
 const count = Number(countText);
 if (!dataDir || !Number.isInteger(count) || count <= 0 || count > 10_000_000) {

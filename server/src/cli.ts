@@ -2,9 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuthSetupError } from './auth/errors.js';
 import { isLoopbackHost } from './auth/loopback.js';
-import { registerAdminCommands } from './cli/admin/index.js';
 import { registerConfig } from './cli/config-check.js';
-import { CliError, registerClientCommands } from './cli/index.js';
+import { CliError } from './cli/options.js';
 import { registerUser } from './cli/user.js';
 import { ClusterError } from './cluster/errors.js';
 import {
@@ -242,10 +241,25 @@ program
   )
   .action(serve);
 
-registerClientCommands(program);
+/**
+ * Whether this run can only be `serve` (the default command): no verb, or
+ * `serve`, or only options, and no help asked for. Then the client and admin
+ * verbs, with ws, @stomp/stompjs and cli-table3 behind them, are not loaded
+ * at all (issue 9: start-up).
+ */
+function servesOnly(argv: readonly string[]): boolean {
+  const first = argv[2];
+  const serving = first === undefined || first === 'serve' || first.startsWith('-');
+  return serving && !argv.some((arg) => arg === '-h' || arg === '--help' || arg === 'help');
+}
+
+const verbs = servesOnly(process.argv)
+  ? null
+  : await Promise.all([import('./cli/index.js'), import('./cli/admin/index.js')]);
+verbs?.[0].registerClientCommands(program);
 registerUser(program);
 registerConfig(program);
-registerAdminCommands(program);
+verbs?.[1].registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

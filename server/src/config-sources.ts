@@ -3,9 +3,17 @@
  * environment variables, layered so that later sources win.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { BrokerConfig, DeepPartial } from './config.js';
 import { ConfigError, isPlainObject } from './config-validate.js';
+
+let yamlModule: typeof Yaml | undefined;
+/** yaml is ~70 modules: loaded for the first YAML file, not on every start-up (issue 9). */
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
 
 /**
  * Read a config file: JSON when its name ends in `.json`, YAML otherwise
@@ -23,9 +31,10 @@ export function readConfigFile(path: string): DeepPartial<BrokerConfig> {
   let parsed: unknown;
   try {
     // Duplicate keys are errors (yaml's default), like unknown ones: a second value silently winning hides mistakes.
-    parsed = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+    parsed = json ? JSON.parse(text) : yaml().parse(text, { prettyErrors: true });
   } catch (err) {
-    const why = err instanceof YAMLParseError ? err.message.split('\n')[0] : (err as Error).message;
+    const why =
+      err instanceof yaml().YAMLParseError ? err.message.split('\n')[0] : (err as Error).message;
     throw new ConfigError(`config file ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${why}`);
   }
   // An empty YAML file is an empty config.

@@ -2,14 +2,13 @@ import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createAdminApi } from './admin/api.js';
 import { createConsoleHandler } from './admin/console-files.js';
-import { createHttpHandler } from './admin/http.js';
-import { BrokerMetrics } from './admin/metrics.js';
+import { createHttpHandler, loadOnFirstRequest } from './admin/http.js';
+import { MetricsRecorder } from './admin/metrics-recorder.js';
 import { createStaticHandler } from './admin/static-files.js';
 import { type AuthSetup, createAuth } from './auth/index.js';
 import { Broker } from './broker/broker.js';
-import { ClusterBus, type ClusterStatus } from './cluster/index.js';
+import type { ClusterBus, ClusterStatus } from './cluster/index.js';
 import { clusterOptions } from './cluster-options.js';
 import { type BrokerConfig, type DeepPartial, resolveConfig } from './config.js';
 import { Counters, LIMIT_BREACHES } from './counters.js';
@@ -33,11 +32,10 @@ import type {
 } from './transport/connection.js';
 import type { RefusedUpgrade } from './transport/origin.js';
 import { listenTcp } from './transport/tcp.js';
-import { listenTls } from './transport/tls.js';
-import { loadTlsMaterial, type TlsMaterial } from './transport/tls-material.js';
+import type { TlsMaterial } from './transport/tls-material.js';
 import { listenUws, listenUwsSsl } from './transport/uws.js';
 import { loadUws, uwsLoadError } from './transport/uws-loader.js';
-import { attachWs, listenWs, listenWss, type WsAttachment } from './transport/ws.js';
+import type { WsAttachment } from './transport/ws.js';
 import { VERSION } from './version.js';
 
 /** Where the broker listens, as bound (port 0 in the config becomes the real port here). */
@@ -131,8 +129,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   readonly admin: ServerAdminHost;
   /** This node's name in the admin API: host:port of its HTTP listener once bound. */
   private nodeName = hostname();
-  /** Prometheus metrics (config `metrics`); null when off. */
-  private readonly metrics: BrokerMetrics | null;
+  /** What Prometheus metrics record from start-up (config `metrics`); null when off. */
+  private readonly metricsRecorder: MetricsRecorder | null;
   /** Samples the broker's rate rings once a second. */
   private rateTimer: NodeJS.Timeout | null = null;
 
@@ -166,14 +164,30 @@ export class StompedeBroker implements ConnectionAcceptor {
       clusterStatus: () => this.clusterStatus(),
       shutdown: () => this.close(),
     });
-    this.metrics = this.config.metrics.enabled ? new BrokerMetrics(this.admin) : null;
-    const metrics = this.metrics;
+    const recorder = this.config.metrics.enabled ? new MetricsRecorder() : null;
+    this.metricsRecorder = recorder;
+    const admin = this.admin;
+    // The admin API and prom-client load on their first request (issue 9: start-up).
     this.httpHandler = createHttpHandler({
-      admin: this.config.admin.enabled ? createAdminApi(this.admin) : null,
+      admin: this.config.admin.enabled
+        ? loadOnFirstRequest(async () => {
+            const api = (await import('./admin/api.js')).createAdminApi(admin);
+            return (request) => api.handle(request);
+          })
+        : null,
       metrics:
-        metrics === null
+        recorder === null
           ? null
-          : { path: this.config.metrics.path, handle: (request) => metrics.handle(request) },
+          : {
+              path: this.config.metrics.path,
+              handle: loadOnFirstRequest(async () => {
+                const metrics = new (await import('./admin/metrics.js')).BrokerMetrics(
+                  admin,
+                  recorder,
+                );
+                return (request) => metrics.handle(request);
+              }),
+            },
       files: createStaticHandler(this.config.demoDir ?? defaultDemoDir(), this.config.wsPaths),
       console: this.config.admin.enabled ? createConsoleHandler() : null,
     });
@@ -222,7 +236,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       this.core = broker;
       this.rateTimer = setInterval(() => broker.admin.sampleRates(Date.now()), 1000);
       this.rateTimer.unref();
-      this.metrics?.hookStore();
+      if (this.metricsRecorder !== null) store.onCommit = this.metricsRecorder.observeCommit;
       this.context = {
         broker,
         config: this.config,
@@ -351,7 +365,7 @@ export class StompedeBroker implements ConnectionAcceptor {
                   this.httpHandler,
                 ),
               )
-            : await listenWs(wsOptions, this, this.httpHandler);
+            : await (await loadWsTransport()).listenWs(wsOptions, this, this.httpHandler);
         this.listeners.push(listener);
         ws = { host: listener.host, port: listener.port };
         this.nodeName = `${listener.host}:${listener.port}`;
@@ -385,6 +399,9 @@ export class StompedeBroker implements ConnectionAcceptor {
     const { host, tls: config, limits } = this.config;
     if (config.certFile === null || config.keyFile === null) return { tls: null, wss: null };
     if (config.tcpPort === null && config.wssPort === null) return { tls: null, wss: null };
+    // node:tls and the TLS listener load only when TLS is configured (issue 9: start-up).
+    const { loadTlsMaterial } = await import('./transport/tls-material.js');
+    const { listenTls } = await import('./transport/tls.js');
     const material = loadTlsMaterial({
       certFile: config.certFile,
       keyFile: config.keyFile,
@@ -446,7 +463,7 @@ export class StompedeBroker implements ConnectionAcceptor {
                 this.httpHandler,
               ),
             )
-          : await listenWss(options, this, this.httpHandler);
+          : await (await loadWsTransport()).listenWss(options, this, this.httpHandler);
       this.listeners.push(listener);
       this.secureListeners.push(listener);
       wss = { host: listener.host, port: listener.port, transport };
@@ -469,6 +486,7 @@ export class StompedeBroker implements ConnectionAcceptor {
       return { ok: false, error };
     }
     try {
+      const { loadTlsMaterial } = await import('./transport/tls-material.js');
       const material = loadTlsMaterial({ certFile, keyFile, caFile: caFile ?? undefined });
       for (const listener of this.secureListeners) await listener.reloadTls(material);
       this.tlsMaterial = material;
@@ -530,6 +548,7 @@ export class StompedeBroker implements ConnectionAcceptor {
    */
   async attach(server: HttpServer): Promise<void> {
     await this.start();
+    const { attachWs } = await loadWsTransport();
     const attachment = attachWs(
       server,
       {
@@ -573,7 +592,7 @@ export class StompedeBroker implements ConnectionAcceptor {
     for (const session of [...this.sessions]) session.connection.destroy();
     this.scheduler.stop();
     if (this.rateTimer !== null) clearInterval(this.rateTimer);
-    this.metrics?.close();
+    this.metricsRecorder?.close();
     if (this.starting !== null) {
       const broker = await this.starting.catch(() => null);
       if (broker !== null) await this.leaveCluster(broker);
@@ -595,6 +614,8 @@ export class StompedeBroker implements ConnectionAcceptor {
   private async joinCluster(broker: Broker): Promise<void> {
     const options = clusterOptions(this.config);
     if (options === null) return;
+    // ioredis and the cluster modules load only on nodes that join a cluster (issue 9: start-up).
+    const { ClusterBus } = await import('./cluster/index.js');
     const bus = await ClusterBus.open(options, this.logger);
     bus.setLocalInfo(() => ({ address: this.advertisedAddress, connections: this.sessions.size }));
     await broker.joinCluster(bus, (fields, message) => this.logger.warn(fields, message));
@@ -690,6 +711,14 @@ function certificateInfo(material: TlsMaterial): TlsCertificateInfo {
     validTo: material.validTo.toISOString(),
     fingerprint256: material.fingerprint256,
   };
+}
+
+/**
+ * The `ws` engine, loaded only where it serves (wsTransport 'ws', attach(),
+ * wss:// with client certificates): the default uws start-up skips ~15 modules (issue 9).
+ */
+function loadWsTransport(): Promise<typeof import('./transport/ws.js')> {
+  return import('./transport/ws.js');
 }
 
 /** The demo app next to this package in the source tree, when there is one (not in an npm install). */

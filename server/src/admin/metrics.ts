@@ -4,29 +4,26 @@
  * sessions' plain counters when Prometheus scrapes, except the store commit
  * histogram (one observation per commit) and the event-loop delay monitor.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { HttpRequestInfo, HttpResponseData } from '../transport/connection.js';
 import { authenticateRequest, requireAccess } from './access.js';
 import { AdminError } from './errors.js';
 import type { AdminHost } from './host.js';
 import { queueSamples, topicSamples } from './metrics-destinations.js';
+import type { MetricsRecorder } from './metrics-recorder.js';
 
 const TRANSPORTS = ['uws', 'ws', 'tcp'] as const;
 
-/** Commit latency buckets, seconds: LMDB commits with fsync take ~0.1–10 ms on SSDs. */
-const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
-
 export class BrokerMetrics {
   private readonly registry = new Registry();
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   /** Counters of the shared registry already exported, with their label names. */
   private readonly shared = new Map<string, { metric: Counter<string>; labels: string[] }>();
-  private readonly commitSeconds: Histogram;
-  private hooked = false;
 
-  constructor(private readonly host: AdminHost) {
-    this.loopDelay.enable();
+  /** Built on the first scrape; `recorder` has been recording since start-up. */
+  constructor(
+    private readonly host: AdminHost,
+    private readonly recorder: MetricsRecorder,
+  ) {
     const registers = [this.registry];
     const metrics = this;
 
@@ -84,20 +81,15 @@ export class BrokerMetrics {
       });
     }
     this.destinationGauges();
-    this.commitSeconds = new Histogram({
-      name: 'stompede_store_commit_seconds',
-      help: 'Duration of store commits (one commit serves many writes).',
-      buckets: COMMIT_BUCKETS,
-      registers,
-    });
     new Gauge({
       name: 'stompede_event_loop_lag_seconds',
       help: 'Event-loop delay since the previous scrape: the 99th percentile.',
       registers,
       collect() {
-        const p99 = metrics.loopDelay.percentile(99);
+        const loopDelay = metrics.recorder.loopDelay;
+        const p99 = loopDelay.percentile(99);
         this.set(Number.isFinite(p99) ? p99 / 1e9 : 0);
-        metrics.loopDelay.reset();
+        loopDelay.reset();
       },
     });
     new Gauge({
@@ -213,12 +205,13 @@ export class BrokerMetrics {
       }
       const principal = await authenticateRequest(this.host, request);
       requireAccess(this.host, principal, 'monitor');
-      this.hookStore();
       this.syncSharedCounters();
+      // The commit histogram is the recorder's own family (see metrics-recorder.ts), after prom-client's.
+      const body = `${await this.registry.metrics()}\n${this.recorder.commitHistogramText()}`;
       return {
         status: 200,
         headers: { 'content-type': this.registry.contentType, 'cache-control': 'no-store' },
-        body: await this.registry.metrics(),
+        body,
       };
     } catch (err) {
       if (!(err instanceof AdminError)) throw err;
@@ -228,17 +221,5 @@ export class BrokerMetrics {
         body: JSON.stringify({ error: err.message, code: err.code }),
       };
     }
-  }
-
-  /** Observe store commits from the first scrape on (the store opens after the metrics are built). */
-  hookStore(): void {
-    if (this.hooked) return;
-    this.hooked = true;
-    const histogram = this.commitSeconds;
-    this.host.broker.store.onCommit = (ms) => histogram.observe(ms / 1000);
-  }
-
-  close(): void {
-    this.loopDelay.disable();
   }
 }

@@ -11,9 +11,10 @@ import type { HttpRequestInfo, HttpResponseData } from '../transport/connection.
 import { type Access, authenticateRequest, requireAccess } from './access.js';
 import { AdminError, badRequest, clip } from './errors.js';
 import type { AdminHost } from './host.js';
+import { API_PREFIX } from './http.js';
 
 /** Where the API lives on the HTTP port. */
-export const API_PREFIX = '/admin/api';
+export { API_PREFIX };
 
 export interface AdminCall {
   readonly host: AdminHost;

@@ -6,13 +6,12 @@
  * checked with a clock tolerance. Claims map to the user name, groups and,
  * optionally, permissions granted by the token itself.
  */
-import {
-  createLocalJWKSet,
-  type JWSHeaderParameters,
-  type JWTPayload,
-  type JWTVerifyOptions,
-  jwtVerify,
-  type LocalJWKSet,
+import type {
+  JSONWebKeySet,
+  JWSHeaderParameters,
+  JWTPayload,
+  JWTVerifyOptions,
+  LocalJWKSet,
 } from 'jose';
 import { AuthenticationFailed, AuthSetupError } from './errors.js';
 import { ReloadingFile } from './reloading-file.js';
@@ -26,13 +25,27 @@ export const MIN_SECRET_BYTES = 32;
 /** Three base64url parts, the first a JSON header: cheap to test before trying a verify. */
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+type Jose = typeof import('jose');
+let jose: Promise<Jose> | undefined;
+/** jose is ~50 modules: loaded by the first token, so brokers without JWT logins never pay for it (issue 9). */
+function loadJose(): Promise<Jose> {
+  jose ??= import('jose');
+  return jose;
+}
+
+/** A JWKS file as read (checked at read time); jose's key set is built from it on first use. */
+interface JwksFile {
+  json: JSONWebKeySet;
+  set: LocalJWKSet | null;
+}
+
 export function looksLikeJwt(text: string): boolean {
   return text.length < 16_384 && JWT_SHAPE.test(text);
 }
 
 export class JwtVerifier {
   private readonly secret: Uint8Array | null;
-  private readonly jwks: ReloadingFile<LocalJWKSet> | null;
+  private readonly jwks: ReloadingFile<JwksFile> | null;
   private readonly verifyOptions: JWTVerifyOptions;
   readonly options: JwtOptions;
 
@@ -78,7 +91,10 @@ export class JwtVerifier {
 
   /** Verify a token and map its claims; rejects with AuthenticationFailed saying why (for the log). */
   async verify(token: string): Promise<Principal> {
-    const jwks = this.jwks === null ? null : await this.jwks.current();
+    const { createLocalJWKSet, jwtVerify } = await loadJose();
+    const file = this.jwks === null ? null : await this.jwks.current();
+    if (file !== null) file.set ??= createLocalJWKSet(file.json);
+    const jwks = file?.set ?? null;
     const secret = this.secret;
     const key = async (header: JWSHeaderParameters, input: Parameters<LocalJWKSet>[1]) => {
       const alg = header.alg ?? '';
@@ -119,7 +135,7 @@ export class JwtVerifier {
   }
 }
 
-function parseJwks(text: string, path: string): LocalJWKSet {
+function parseJwks(text: string, path: string): JwksFile {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -144,13 +160,8 @@ function parseJwks(text: string, path: string): LocalJWKSet {
       );
     }
   }
-  try {
-    return createLocalJWKSet(parsed as Parameters<typeof createLocalJWKSet>[0]);
-  } catch (err) {
-    throw new AuthSetupError(
-      `JWKS file ${path} is not a JSON Web Key Set: ${(err as Error).message}`,
-    );
-  }
+  // Every check jose's createLocalJWKSet makes on the set's shape is made above, so building it later cannot fail.
+  return { json: parsed as JSONWebKeySet, set: null };
 }
 
 /**

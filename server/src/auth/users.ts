@@ -10,8 +10,9 @@
  * and re-read by the broker when it changes, so new users need no restart.
  */
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { AuthSetupError } from './errors.js';
 import {
   DEFAULT_SCRYPT,
@@ -33,6 +34,13 @@ interface UsersFileJson {
   users: Record<string, { passcode: string; groups?: string[] }>;
 }
 
+let yamlModule: typeof Yaml | undefined;
+/** yaml is ~70 modules: loaded for the first YAML users file, not on every start-up (issue 9). */
+function yamlLib(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
+
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,127}$/;
 
@@ -49,7 +57,7 @@ export function parseUsers(text: string, path: string): Map<string, UserRecord> 
   let parsed: unknown;
   const yaml = isYamlFile(path);
   try {
-    parsed = yaml ? parseYaml(text) : JSON.parse(text);
+    parsed = yaml ? yamlLib().parse(text) : JSON.parse(text);
   } catch (err) {
     const why = (err as Error).message.split('\n')[0];
     throw new AuthSetupError(`users file ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${why}`);
@@ -147,7 +155,7 @@ export async function addUser(
   }
   if (existing !== null) {
     parseUsers(existing, path); // refuse to rewrite a file we could not read back
-    data = (isYamlFile(path) ? parseYaml(existing) : JSON.parse(existing)) as UsersFileJson;
+    data = (isYamlFile(path) ? yamlLib().parse(existing) : JSON.parse(existing)) as UsersFileJson;
   }
   const had = Object.hasOwn(data.users, name);
   if (had && options.replace !== true) {
@@ -159,7 +167,7 @@ export async function addUser(
     passcode: await hashPasscode(passcode, options.params ?? DEFAULT_SCRYPT),
     groups,
   };
-  const text = isYamlFile(path) ? stringifyYaml(data) : `${JSON.stringify(data, null, 2)}\n`;
+  const text = isYamlFile(path) ? yamlLib().stringify(data) : `${JSON.stringify(data, null, 2)}\n`;
   await writeAtomically(path, text);
   return had ? 'replaced' : 'added';
 }

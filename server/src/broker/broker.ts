@@ -21,7 +21,7 @@ import { type DeadLetterReason, NO_QUEUE_ARGUMENTS, Queue, type QueueHost } from
 import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
 import { BrokerRates } from './rates.js';
-import { restoreQueueMessages } from './recovery.js';
+import { RecordedDeliveries, restoreQueueMessages } from './recovery.js';
 import { DURABLE_PREFIX, QUEUE_PREFIX, storeNameOf } from './store-names.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
@@ -63,6 +63,8 @@ export class Broker implements QueueHost {
   private nextSeq = 1;
   /** The newest store write issued; the store commits in order, so it settling means all before it did. */
   private lastWrite: Promise<void> | null = null;
+  /** Delivery counts the store holds for recovered messages, so a clean stop writes only changes. */
+  private recordedDeliveries = new RecordedDeliveries();
   private readonly policyCache = new Map<string, DestinationPolicy>();
   /** Set by joinCluster(): topics and queues shared with the other nodes through Redis. */
   private cluster: ClusterLink | null = null;
@@ -719,7 +721,7 @@ export class Broker implements QueueHost {
   recover(state: RecoveredState, cleanShutdown: boolean): void {
     this.nextSeq = Math.max(this.nextSeq, state.maxSeq + 1);
     for (const record of state.durableSubscriptions) this.durables.restore(record);
-    restoreQueueMessages(state, cleanShutdown, this.store, (storeName) =>
+    this.recordedDeliveries = restoreQueueMessages(state, cleanShutdown, this.store, (storeName) =>
       this.recoveredQueue(storeName),
     );
     for (const [destination, messages] of state.history) {
@@ -747,15 +749,18 @@ export class Broker implements QueueHost {
   /** Record how often each stored message was delivered, so a clean restart flags exactly those redelivered. */
   async recordDeliveries(): Promise<void> {
     const writes: Promise<void>[] = [];
+    const recorded = this.recordedDeliveries;
     const all: Queue[] = [...this.queues.values(), ...this.durables.queues()];
     for (const queue of all) {
       const storeName = storeNameOf(queue);
       if (storeName === null) continue;
-      for (const entry of queue.entries()) {
-        if (entry.persisted && entry.deliveries > 0) {
+      // Only counts that differ from the store's: most waiting messages were never handed out.
+      queue.forEachEntry((entry) => {
+        if (entry.persisted && recorded.differs(storeName, entry.seq, entry.deliveries)) {
           writes.push(this.store.recordDelivery(storeName, entry.seq, entry.deliveries));
+          recorded.note(storeName, entry.seq, entry.deliveries);
         }
-      }
+      });
     }
     await Promise.all(writes);
   }

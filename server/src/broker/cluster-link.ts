@@ -1,10 +1,11 @@
-import {
-  type ClusterBus,
-  type ClusterMessage,
-  type HistoryEntry,
-  redisUnavailable,
-  type StreamMessage,
-  type TopicSink,
+// Not from cluster/index.js: that would load ioredis into every broker, clustered or not (issue 9).
+import { redisUnavailable } from '../cluster/errors.js';
+import type {
+  ClusterBus,
+  ClusterMessage,
+  HistoryEntry,
+  StreamMessage,
+  TopicSink,
 } from '../cluster/index.js';
 import type { Counters } from '../counters.js';
 import { createHeaders } from '../protocol/frame.js';

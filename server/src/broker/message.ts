@@ -1,10 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  encodeHeaderLines,
-  encodeMessageFrame,
-  encodeMessageTail,
-  joinTextFrame,
-} from '../protocol/encoder.js';
+import { encodeMessageFrame, encodeMessageTailOf, joinTextFrame } from '../protocol/encoder.js';
 import type { FrameHeaders, StompVersion } from '../protocol/frame.js';
 import type { TopicStats } from './topic-stats.js';
 
@@ -70,7 +65,7 @@ export function messageTail(message: Message, version: StompVersion): Buffer {
   let tail =
     version === '1.2' ? message.tail12 : version === '1.1' ? message.tail11 : message.tail10;
   if (tail === null) {
-    tail = encodeMessageTail(encodeHeaderLines(message.headers, version), message.body);
+    tail = encodeMessageTailOf(message.headers, message.body, version);
     if (version === '1.2') message.tail12 = tail;
     else if (version === '1.1') message.tail11 = tail;
     else message.tail10 = tail;

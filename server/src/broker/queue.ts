@@ -486,6 +486,12 @@ export class Queue implements MessageSource {
   }
 
   /** Every entry this queue holds right now (ready and scheduled), for a clean shutdown's bookkeeping. */
+  /** Visit every waiting entry without copying them (a clean stop walks a million, issue 9). */
+  forEachEntry(visit: (entry: QueueEntry) => void): void {
+    for (const deque of this.ready) for (let i = 0; i < deque.length; i++) visit(deque.at(i)!);
+    for (const entry of this.scheduled) visit(entry);
+  }
+
   entries(): QueueEntry[] {
     return [...this.ready.flatMap((deque) => deque.toArray()), ...this.scheduled];
   }

@@ -432,8 +432,20 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     // The fan-out hot path: the frame is the subscription's head + the
-    // message's shared tail, and subscribers with the same subscription id
-    // and version get the very same bytes, so they share one Buffer.
+    // message's shared tail. A transport that takes the two parts joins them
+    // in its own reused scratch (no Buffer per delivery).
+    const tail = messageTail(message, this.version);
+    subscription.wireHead ??= encodeMessageHead(subscription.wirePrefix);
+    const connection = this.connection;
+    if (connection.sendParts !== undefined && this.trace === null) {
+      const head = subscription.wireHead;
+      this.wroteSinceTick = true;
+      this.bytesOut += head.length + tail.length;
+      if (!connection.sendParts(head, tail, messageIsUtf8(message))) this.writable = false;
+      return;
+    }
+    // Otherwise subscribers with the same subscription id and version get
+    // the very same bytes, so they share one Buffer.
     if (
       message.lastFrame !== null &&
       message.lastFrameHead === subscription.wirePrefix &&
@@ -442,8 +454,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       this.write(message.lastFrame, messageIsUtf8(message));
       return;
     }
-    subscription.wireHead ??= encodeMessageHead(subscription.wirePrefix);
-    const frame = joinFrame(subscription.wireHead, messageTail(message, this.version));
+    const frame = joinFrame(subscription.wireHead, tail);
     message.lastFrame = frame;
     message.lastFrameHead = subscription.wirePrefix;
     message.lastFrameVersion = this.version;

@@ -2,11 +2,9 @@
  * The store plug point: pick an implementation by kind.
  */
 
-import { LmdbStore } from './lmdb-store.js';
 import { MemoryStore } from './memory-store.js';
 import type { Store } from './store.js';
 
-export { decodeMessage, encodeMessage, LMDB_FILE_NAME, LmdbStore } from './lmdb-store.js';
 export { MemoryStore } from './memory-store.js';
 export * from './store.js';
 
@@ -21,8 +19,11 @@ export async function openStore(kind: StoreKind, dataDir: string): Promise<Store
   switch (kind) {
     case 'memory':
       return new MemoryStore();
-    case 'lmdb':
+    case 'lmdb': {
+      // Loaded only when asked for: lmdb-js and msgpackr cost a memory-store start-up ~30 ms (issue 9).
+      const { LmdbStore } = await import('./lmdb-store.js');
       return LmdbStore.open(dataDir);
+    }
     default:
       throw new Error(`unknown store kind '${String(kind satisfies never)}'`);
   }

@@ -34,6 +34,7 @@ import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSy
 import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
+import { IndexColumns, SeqKeyReader } from './lmdb-index.js';
 import {
   type DurableSubscriptionRecord,
   type RecoveredMessage,
@@ -513,34 +514,44 @@ export class LmdbStore implements Store {
    * Every stored queue message as an index entry (seq, priority, expiry,
    * delivery count), read in place from lmdb's buffer without copying or
    * decoding the record: with a million messages, decoding them all made
-   * start-up take over a minute (issue 9). Consumes `counts` like recover().
+   * start-up take over a minute (issue 9). The index goes into typed arrays
+   * sized from the database's entry count, so a million entries cost no
+   * array growth and nothing for the garbage collector to trace.
+   * Consumes `counts` like recover().
    */
   private recoverQueueIndex(
     counts: Map<string, Map<number, number>>,
   ): Map<string, RecoveredQueueIndex> {
-    // lmdb-js takes a custom `encoder` (with decode) per database; its typings omit the option.
-    const options = { name: LMDB_DATABASES.messages.name, encoder: RECORD_INDEX_DECODER };
+    // lmdb-js takes a custom `encoder` (with decode) and `keyEncoder` per database; its typings omit both.
+    const options = {
+      name: LMDB_DATABASES.messages.name,
+      encoder: RECORD_INDEX_DECODER,
+      keyEncoder: new SeqKeyReader(),
+    };
     const view = this.root.openDB<RecordIndex, SeqKey>(options as { name: string });
+    const index = new IndexColumns((view.getStats() as { entryCount?: number }).entryCount ?? 0);
     const indexes = new Map<string, RecoveredQueueIndex>();
-    let current: RecoveredQueueIndex | undefined;
     let currentName: string | undefined;
+    let first = 0;
+    let forQueue: Map<number, number> | undefined;
     for (const { key, value } of view.getRange()) {
       // Indexing, not destructuring: this loop runs once per stored message.
       const queue = key[0];
       const seq = key[1];
       if (queue !== currentName) {
+        if (currentName !== undefined) indexes.set(currentName, index.slice(first));
         currentName = queue;
-        current = { seqs: [], priorities: [], expires: [], deliveries: [] };
-        indexes.set(queue, current);
+        first = index.length;
+        forQueue = counts.get(queue);
       }
-      const forQueue = counts.get(queue);
-      const count = forQueue?.get(seq) ?? 0;
-      forQueue?.delete(seq);
-      current!.seqs.push(seq);
-      current!.priorities.push(value.priority);
-      current!.expires.push(value.expires);
-      current!.deliveries.push(count);
+      let deliveries = 0;
+      if (forQueue !== undefined) {
+        deliveries = forQueue.get(seq) ?? 0;
+        forQueue.delete(seq);
+      }
+      index.push(seq, value.priority, value.expires, deliveries);
     }
+    if (currentName !== undefined) indexes.set(currentName, index.slice(first));
     return indexes;
   }
 

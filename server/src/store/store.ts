@@ -64,12 +64,12 @@ export interface RecoveredState {
  * are read back with browseQueue when first needed. See RecoverOptions.
  */
 export interface RecoveredQueueIndex {
-  seqs: number[];
-  priorities: number[];
+  seqs: Float64Array;
+  priorities: Uint8Array;
   /** Expiry per message, ms since the epoch; 0 = never. */
-  expires: number[];
+  expires: Float64Array;
   /** Delivery attempts recorded per message. */
-  deliveries: number[];
+  deliveries: Uint32Array;
 }
 
 export interface RecoverOptions {

@@ -54,6 +54,14 @@ export interface Connection {
    * transport checks them itself, to pick a text or binary message.
    */
   send(data: Uint8Array, utf8?: boolean): boolean;
+  /**
+   * Optional: send() of the one message `head` followed by `tail`, without
+   * the caller joining them into a fresh buffer (the fan-out hot path: a
+   * subscription's head plus a message's shared tail). Neither may change
+   * afterwards: the transport may hold them until the end of the turn.
+   * Transports without it get the joined bytes through send().
+   */
+  sendParts?(head: Uint8Array, tail: Uint8Array, utf8: boolean): boolean;
   /** Flush what is queued, then close. Idempotent. */
   end(): void;
   /** Close at once, dropping anything still queued. Idempotent. */

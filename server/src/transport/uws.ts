@@ -56,6 +56,7 @@ import {
   type SecureListener,
 } from './connection.js';
 import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
+import { joinParts } from './join-scratch.js';
 import {
   DEFAULT_ORIGIN_OPTIONS,
   type OriginOptions,
@@ -131,6 +132,11 @@ const MAX_HELD_BYTES = 64 * 1024;
 const KIND_UNKNOWN = 0;
 const KIND_TEXT = 1;
 const KIND_BINARY = 2;
+/**
+ * Added to the kind of a frame held as two parts (sendParts): this entry is
+ * the head, the next one the tail (whose own kind entry is unused).
+ */
+const KIND_PARTS = 4;
 
 /**
  * The connection whose held frames the running ws.cork() pass writes: one
@@ -163,8 +169,15 @@ class UwsConnection implements Connection, BatchedWriter {
   /**
    * Frames accepted by send() and held until the end of this event-loop turn
    * (flush-scheduler.ts), then written in one corked pass: one syscall for
-   * all of them. Allocated on first use; null for a connection never written to.
+   * all of them. The turn's first frame is held in these fields (most
+   * connections of a fan-out get one frame per turn: no arrays then), the
+   * rest in the arrays below; all null between turns.
    */
+  private first: Uint8Array | null = null;
+  /** The first frame's tail part (sendParts), or null. */
+  private firstTail: Uint8Array | null = null;
+  private firstKind = KIND_UNKNOWN;
+  /** Frames after the first. */
   private batch: Uint8Array[] | null = null;
   /** Per held frame: TEXT, BINARY, or UNKNOWN (check with isUtf8 when writing). */
   private batchKinds: number[] | null = null;
@@ -196,14 +209,38 @@ class UwsConnection implements Connection, BatchedWriter {
   }
 
   send(data: Uint8Array, utf8?: boolean): boolean {
+    return this.hold(
+      data,
+      null,
+      utf8 === undefined ? KIND_UNKNOWN : utf8 ? KIND_TEXT : KIND_BINARY,
+    );
+  }
+
+  /** Held as two parts, joined in a reused scratch buffer at write time: no Buffer per delivery. */
+  sendParts(head: Uint8Array, tail: Uint8Array, utf8: boolean): boolean {
+    return this.hold(head, tail, utf8 ? KIND_TEXT : KIND_BINARY);
+  }
+
+  private hold(data: Uint8Array, tail: Uint8Array | null, kind: number): boolean {
     if (this.ending || this.closed) return false;
-    if (this.batch === null) {
-      this.batch = [];
-      this.batchKinds = [];
+    if (this.first === null) {
+      this.first = data;
+      this.firstTail = tail;
+      this.firstKind = kind;
+    } else {
+      if (this.batch === null) {
+        this.batch = [];
+        this.batchKinds = [];
+      }
+      if (tail === null) {
+        this.batch.push(data);
+        this.batchKinds!.push(kind);
+      } else {
+        this.batch.push(data, tail);
+        this.batchKinds!.push(kind + KIND_PARTS, KIND_UNKNOWN);
+      }
     }
-    this.batch.push(data);
-    this.batchKinds!.push(utf8 === undefined ? KIND_UNKNOWN : utf8 ? KIND_TEXT : KIND_BINARY);
-    this.batchBytes += data.length;
+    this.batchBytes += tail === null ? data.length : data.length + tail.length;
     if (this.batchBytes >= this.batchLimit) {
       // Enough held to fill the kernel's buffer: holding more buys no fewer
       // syscalls, so write now. This also keeps send()'s answer what it was
@@ -239,16 +276,15 @@ class UwsConnection implements Connection, BatchedWriter {
    * when the connection is gone (closed, or destroyed because uWS dropped a frame).
    */
   private writeHeld(): boolean {
-    const batch = this.batch;
     if (this.closed) {
       this.dropBatch();
       return false;
     }
-    if (batch === null || batch.length === 0) return true;
+    if (this.first === null) return true;
     this.inOwnCall++;
     try {
       // One frame needs no cork: ws.send writes it directly.
-      if (batch.length === 1) this.writeBatch();
+      if (this.batch === null) this.writeBatch();
       else {
         corking = this;
         this.ws.cork(writeCorked);
@@ -274,38 +310,50 @@ class UwsConnection implements Connection, BatchedWriter {
 
   /** Each held frame as one WebSocket message (STOMP over WebSocket: one frame per message). */
   writeBatch(): void {
-    const batch = this.batch!;
-    const kinds = this.batchKinds!;
-    for (let i = 0; i < batch.length; i++) {
-      const data = batch[i]!;
-      const kind = kinds[i]!;
-      // Text when the bytes are valid UTF-8, binary otherwise. A text message
-      // that is not UTF-8 makes browsers fail the connection, so binary is
-      // required for binary bodies; but not every client handles binary
-      // messages well: @stomp/stompjs (v5+) parses both as bytes, yet the
-      // legacy stomp.js 2.x (still common with Spring/SockJS tutorials)
-      // decodes binary messages byte-by-byte as Latin-1 and garbles non-ASCII
-      // text. Text-when-possible is what ActiveMQ/RabbitMQ/Spring send. The
-      // check is buffer.isUtf8 (SIMD, ~40 ns for a 1 KiB frame).
-      // A STOMP stream with a hole in it is corrupt (a lost MESSAGE, RECEIPT
-      // or ERROR the client waits for forever), so a frame uWS drops (above
-      // maxBackpressure) ends the connection: flushBatch destroys it after
-      // this pass. Only reachable if the session ignores send()'s false or
-      // maxBackpressure is configured below the high-water mark.
-      const binary = kind === KIND_UNKNOWN ? !isUtf8(data) : kind === KIND_BINARY;
-      if (this.ws.send(data, binary, false) === SEND_DROPPED) {
-        this.droppedInFlush = true;
-        break;
+    const batch = this.batch;
+    const kinds = this.batchKinds;
+    if (this.sendHeld(this.first!, this.firstTail, this.firstKind) && batch !== null) {
+      for (let i = 0; i < batch.length; i++) {
+        const kind = kinds![i]!;
+        const sent =
+          kind >= KIND_PARTS
+            ? this.sendHeld(batch[i]!, batch[++i]!, kind - KIND_PARTS)
+            : this.sendHeld(batch[i]!, null, kind);
+        if (!sent) break;
       }
-      if (this.closed) break;
     }
-    // Let go of the arrays: an idle connection keeps none.
-    this.batch = null;
-    this.batchKinds = null;
-    this.batchBytes = 0;
+    // Let go of the frames: an idle connection keeps none.
+    this.dropBatch();
+  }
+
+  /** One held frame as one WebSocket message; false when the pass must stop (uWS dropped it, or closed). */
+  private sendHeld(data: Uint8Array, tail: Uint8Array | null, kind: number): boolean {
+    // uWS copies the bytes before send returns, so the shared scratch is free again after it.
+    if (tail !== null) data = joinParts(data, tail);
+    // Text when the bytes are valid UTF-8, binary otherwise. A text message
+    // that is not UTF-8 makes browsers fail the connection, so binary is
+    // required for binary bodies; but not every client handles binary
+    // messages well: @stomp/stompjs (v5+) parses both as bytes, yet the
+    // legacy stomp.js 2.x (still common with Spring/SockJS tutorials)
+    // decodes binary messages byte-by-byte as Latin-1 and garbles non-ASCII
+    // text. Text-when-possible is what ActiveMQ/RabbitMQ/Spring send. The
+    // check is buffer.isUtf8 (SIMD, ~40 ns for a 1 KiB frame).
+    // A STOMP stream with a hole in it is corrupt (a lost MESSAGE, RECEIPT
+    // or ERROR the client waits for forever), so a frame uWS drops (above
+    // maxBackpressure) ends the connection: flushBatch destroys it after
+    // this pass. Only reachable if the session ignores send()'s false or
+    // maxBackpressure is configured below the high-water mark.
+    const binary = kind === KIND_UNKNOWN ? !isUtf8(data) : kind === KIND_BINARY;
+    if (this.ws.send(data, binary, false) === SEND_DROPPED) {
+      this.droppedInFlush = true;
+      return false;
+    }
+    return !this.closed;
   }
 
   private dropBatch(): void {
+    this.first = null;
+    this.firstTail = null;
     this.batch = null;
     this.batchKinds = null;
     this.batchBytes = 0;

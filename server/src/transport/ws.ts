@@ -42,6 +42,7 @@ import {
   type PeerCertificate,
   type SecureListener,
 } from './connection.js';
+import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
 import {
   DEFAULT_ORIGIN_OPTIONS,
   type OriginOptions,
@@ -97,7 +98,13 @@ export interface WsAttachment {
   close(): Promise<void>;
 }
 
-class WsConnection implements Connection {
+/**
+ * Most bytes held corked for the end of the turn: past this a burst is
+ * written at once (more would buy no fewer syscalls; see flush-scheduler.ts).
+ */
+const MAX_HELD_BYTES = 64 * 1024;
+
+class WsConnection implements Connection, BatchedWriter {
   readonly transport = 'ws' as const;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -110,10 +117,15 @@ class WsConnection implements Connection {
   private ending = false;
   private needDrain = false;
   private readonly highWaterMark: number;
+  /** The socket is corked: the frames ws writes this turn wait for flushBatch (one writev). */
+  private corked = false;
+  private heldBytes = 0;
+  /** Registered with the flush scheduler for this turn. */
+  private flushQueued = false;
 
   constructor(
     private readonly ws: WebSocket,
-    socket: Duplex,
+    private readonly socket: Duplex,
     request: IncomingMessage,
     highWaterMark: number,
     private readonly onError: TransportErrorReporter,
@@ -148,9 +160,22 @@ class WsConnection implements Connection {
 
   send(data: Uint8Array, utf8?: boolean): boolean {
     if (this.ending || this.closed) return false;
+    // Corked until the end of the turn, as TCP is: without it every frame ws
+    // writes is a syscall of its own (a fan-out pays one per delivery).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        scheduleFlush(this);
+      }
+    }
     // Text when valid UTF-8, binary otherwise: see UwsConnection.writeBatch.
     // ws frames the bytes without copying: the caller must not reuse `data`.
     this.ws.send(data, { binary: !(utf8 ?? isUtf8(data)), compress: false, fin: true });
+    this.heldBytes += data.length;
+    if (this.heldBytes >= MAX_HELD_BYTES) this.uncork();
+    // bufferedAmount is the socket's writableLength, which counts corked bytes too.
     if (this.ws.bufferedAmount > this.highWaterMark) {
       this.needDrain = true;
       return false;
@@ -158,9 +183,23 @@ class WsConnection implements Connection {
     return true;
   }
 
+  /** End of the turn: write what this turn held. */
+  flushBatch(): void {
+    this.flushQueued = false;
+    this.uncork();
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.heldBytes = 0;
+    this.socket.uncork();
+  }
+
   end(): void {
     if (this.ending || this.closed) return;
     this.ending = true;
+    this.uncork();
     // Closing handshake (1000) queued after pending data; ws destroys the
     // socket if the peer does not answer within 30 s.
     this.ws.close(1000);

@@ -85,6 +85,72 @@ describe('clean restart (LMDB store)', () => {
     expect(flags(back)).toEqual(['m1:true:1', 'm2:true:1', 'm3:-', 'm4:-']);
   });
 
+  it('writes only the delivery counts that changed at a clean stop', async () => {
+    const dataDir = await tempDataDir();
+    const dest = `/queue/${uniqueName('changed-counts')}`;
+    const b1 = await startLmdbBroker(dataDir);
+    const pub = await b1.connectTcp({}, 'pub');
+    for (let i = 1; i <= 4; i++) await pub.publish(dest, `m${i}`, { ...PERSISTENT });
+    const c1 = await b1.connectTcp({}, 'consumer 1');
+    await c1.subscribe(dest, 's', { ack: 'client-individual', 'activemq.prefetchSize': '2' });
+    expect(bodies(await c1.messages(2))).toEqual(['m1', 'm2']);
+    await c1.disconnect(); // m1 and m2: one failed delivery each
+    await b1.close();
+
+    // Second run: only m1 is handed out again; m2 keeps the count the store already holds.
+    const b2 = await startLmdbBroker(dataDir);
+    const c2 = await b2.connectTcp({}, 'consumer 2');
+    await c2.subscribe(dest, 's', { ack: 'client-individual', 'activemq.prefetchSize': '1' });
+    expect(flags(await c2.messages(1))).toEqual(['m1:true:1']);
+    await c2.disconnect();
+    const store = b2.broker.broker.store;
+    const writesBefore = store.stats().writes;
+    await b2.close();
+    // One delivery count written on the way out: m1's (now 2).
+    expect(store.stats().writes - writesBefore).toBe(1);
+
+    const b3 = await startLmdbBroker(dataDir);
+    const c3 = await b3.connectTcp({}, 'consumer 3');
+    await c3.subscribe(dest, 's3', { ack: 'auto' });
+    const pub3 = await b3.connectTcp({}, 'pub after restart');
+    expect(flags(await drainUntilSentinel(c3, pub3, dest))).toEqual([
+      'm1:true:2',
+      'm2:true:1',
+      'm3:-',
+      'm4:-',
+    ]);
+  });
+
+  it('keeps a delivery count recorded by an earlier run when a later run does not deliver the message', async () => {
+    const dataDir = await tempDataDir();
+    const dest = `/queue/${uniqueName('kept-counts')}`;
+    const b1 = await startLmdbBroker(dataDir);
+    const pub = await b1.connectTcp({}, 'pub');
+    for (let i = 1; i <= 3; i++) await pub.publish(dest, `m${i}`, { ...PERSISTENT });
+    const c1 = await b1.connectTcp({}, 'consumer 1');
+    await c1.subscribe(dest, 's', { ack: 'client-individual', 'activemq.prefetchSize': '2' });
+    expect(bodies(await c1.messages(2))).toEqual(['m1', 'm2']);
+    await c1.disconnect();
+    await b1.close();
+
+    // A run that delivers nothing writes nothing on its clean stop.
+    const b2 = await startLmdbBroker(dataDir);
+    const store = b2.broker.broker.store;
+    const writesBefore = store.stats().writes;
+    await b2.close();
+    expect(store.stats().writes - writesBefore).toBe(0);
+
+    const b3 = await startLmdbBroker(dataDir);
+    const c3 = await b3.connectTcp({}, 'consumer 3');
+    await c3.subscribe(dest, 's3', { ack: 'auto' });
+    const pub3 = await b3.connectTcp({}, 'pub after restart');
+    expect(flags(await drainUntilSentinel(c3, pub3, dest))).toEqual([
+      'm1:true:1',
+      'm2:true:1',
+      'm3:-',
+    ]);
+  });
+
   it('loses non-persistent messages and keeps persistent ones, in order', async () => {
     const dataDir = await tempDataDir();
     const dest = `/queue/${uniqueName('mixed')}`;

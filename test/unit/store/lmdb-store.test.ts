@@ -148,13 +148,19 @@ describe('LmdbStore', () => {
     const lazy = await store.recover({ lazy: true });
     expect(lazy.queues.size).toBe(0);
     expect(lazy.maxSeq).toBe(7);
-    expect(lazy.queueIndex!.get('a')).toEqual({
+    const a = lazy.queueIndex!.get('a')!;
+    expect({
+      seqs: [...a.seqs],
+      priorities: [...a.priorities],
+      expires: [...a.expires],
+      deliveries: [...a.deliveries],
+    }).toEqual({
       seqs: [1, 2, 3],
       priorities: [4, 0, 9],
       expires: [0, 0, 1_800_000_000_123.5],
       deliveries: [0, 4, 0],
     });
-    expect(lazy.queueIndex!.get('b')!.seqs).toEqual([7]);
+    expect([...lazy.queueIndex!.get('b')!.seqs]).toEqual([7]);
     // The messages themselves are read back one at a time, synchronously.
     expect(store.browseQueue('a', 2, 1)).toEqual([expiring]);
 
@@ -167,6 +173,62 @@ describe('LmdbStore', () => {
       [2, 0, 4],
       [3, 9, 0],
     ]);
+  });
+
+  it('indexes every queue name and seq the way a full recovery reads them (lazy key decoding)', async () => {
+    let store = await openTracked();
+    // Names that exercise ordered-binary's string forms: escaped control
+    // characters, a leading low byte, 64+ characters (written another way),
+    // multi-byte UTF-8, and neighbours that share a prefix or a length (q:c, q:d).
+    const names = [
+      'q:a',
+      'q:ab',
+      'q:b',
+      'q:c',
+      'q:d',
+      'q:\u0001\u0004x',
+      '\u001bq',
+      'q:é✓😀',
+      `q:${'long'.repeat(20)}`,
+      `q:${'long'.repeat(20)}z`,
+      '',
+    ];
+    const seqs = [1, 2, 255, 256, 65_537, 2 ** 32 + 3, Number.MAX_SAFE_INTEGER];
+    let n = 0;
+    for (const name of names) {
+      for (const seq of seqs) {
+        const m = {
+          ...message(seq),
+          priority: n % 10,
+          expires: n % 3 === 0 ? 0 : 1_800_000_000_000 + n,
+        };
+        await store.appendQueueMessage(name, m);
+        if (n % 4 === 1) await store.recordDelivery(name, seq, n);
+        n++;
+      }
+    }
+    await store.close();
+
+    store = await openTracked();
+    const lazy = await store.recover({ lazy: true });
+    const full = await store.recover();
+    expect([...lazy.queueIndex!.keys()].sort()).toEqual([...full.queues.keys()].sort());
+    expect(full.queues.size).toBe(names.length);
+    for (const [name, recovered] of full.queues) {
+      const index = lazy.queueIndex!.get(name)!;
+      expect({
+        seqs: [...index.seqs],
+        priorities: [...index.priorities],
+        expires: [...index.expires],
+        deliveries: [...index.deliveries],
+      }).toEqual({
+        seqs: recovered.map((r) => r.message.seq),
+        priorities: recovered.map((r) => r.message.priority),
+        expires: recovered.map((r) => r.message.expires),
+        deliveries: recovered.map((r) => r.deliveries),
+      });
+    }
+    expect(lazy.maxSeq).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('stamps a new file with the format version', async () => {

@@ -107,6 +107,70 @@ describe('listenUws specifics', () => {
     await listener.close();
   });
 
+  it('sends head + tail parts as one message each, mixed with whole frames, byte for byte', async () => {
+    const recorder = new Recorder();
+    const listener = await listenUws(
+      { host: '127.0.0.1', port: 0, maxPayload: MAX_PAYLOAD, maxBackpressure: 1 << 24 },
+      recorder,
+      notFound,
+    );
+    const client = await connectClient(listener.port);
+    const recorded = await recorder.next(0);
+    const connection = recorded.connection;
+    if (connection.sendParts === undefined) throw new Error('uws connection lacks sendParts');
+    // The parts share one scratch buffer when joined: frames of the same
+    // length one after another, lengths around the scratch's 4096 bytes,
+    // binary tails, whole frames in between, and parts reused across frames
+    // (a fan-out sends the same tail to every subscriber).
+    const sharedTail = Buffer.from('message-id:m-1\ncontent-length:5\n\nhello\0');
+    const binaryTail = Buffer.from([0x0a, 0x0a, 0xff, 0xfe, 0x00]);
+    const expected: { data: Buffer; binary: boolean }[] = [];
+    for (let i = 0; i < 400; i++) {
+      if (i === 3) {
+        // Both parts of every frame held so far count as buffered.
+        expect(connection.bufferedAmount).toBe(expected.reduce((n, f) => n + f.data.length, 0));
+      }
+      if (i % 5 === 4) {
+        const whole = Buffer.from(`RECEIPT\nreceipt-id:${i}\n\n\0`);
+        expect(connection.send(whole, true)).toBe(true);
+        expected.push({ data: whole, binary: false });
+        continue;
+      }
+      const head = Buffer.from(`MESSAGE\nsubscription:s${i % 3}\n`);
+      let tail = sharedTail;
+      let binary = false;
+      if (i % 7 === 1) {
+        tail = binaryTail;
+        binary = true;
+      } else if (i % 11 === 2) {
+        // Just under, at and over the scratch size.
+        const size = 4096 - head.length + (i % 3) - 1;
+        tail = Buffer.concat([
+          Buffer.from('\n'),
+          Buffer.alloc(size - 2, 0x61 + (i % 26)),
+          Buffer.from([0]),
+        ]);
+      }
+      expect(connection.sendParts(head, tail, !binary)).toBe(true);
+      expected.push({ data: Buffer.concat([head, tail]), binary });
+    }
+    // Held for the turn (past 64 KiB some were written at once), then written.
+    expect(client.messages).toHaveLength(0);
+    expect(connection.bufferedAmount).toBeGreaterThan(0);
+    await waitFor(() => client.messages.length === expected.length, 'all 400 messages');
+    for (let i = 0; i < expected.length; i++) {
+      expect(client.messages[i]!.data.equals(expected[i]!.data), `message ${i}`).toBe(true);
+      expect(client.messages[i]!.isBinary).toBe(expected[i]!.binary);
+    }
+    // A single frame of parts in a turn (written without a cork) arrives too.
+    const head = Buffer.from('MESSAGE\nsubscription:solo\n');
+    expect(connection.sendParts(head, sharedTail, true)).toBe(true);
+    await waitFor(() => client.messages.length === expected.length + 1, 'the single message');
+    expect(client.messages.at(-1)!.data.equals(Buffer.concat([head, sharedTail]))).toBe(true);
+    client.ws.terminate();
+    await listener.close();
+  });
+
   it('counts frames held for the end of the turn against the high-water mark', async () => {
     const recorder = new Recorder();
     const highWaterMark = 4096;
@@ -146,6 +210,44 @@ describe('listenUws specifics', () => {
     expect(recorded.connection.send(frame)).toBe(true);
     await new Promise((r) => setTimeout(r, 20));
     expect(recorded.drains).toBe(1);
+    client.ws.terminate();
+    await listener.close();
+  });
+
+  it('keeps parts intact through uWS backpressure (the scratch is reused after each send)', async () => {
+    const recorder = new Recorder();
+    const listener = await listenUws(
+      { host: '127.0.0.1', port: 0, maxPayload: MAX_PAYLOAD, maxBackpressure: 1 << 26 },
+      recorder,
+      notFound,
+    );
+    const client = await connectClient(listener.port);
+    const recorded = await recorder.next(0);
+    const connection = recorded.connection;
+    client.ws.pause(); // the kernel's buffers fill, then uWS's backlog takes the rest
+    // Every frame differs, and all go through the one scratch: uWS must copy
+    // each before the next overwrites it, whether into its cork buffer or
+    // into its backlog while the peer is not reading.
+    const expected: Buffer[] = [];
+    // Turns of 500 frames until uWS holds a backlog of its own (bounded: 64 turns, ~32 MB).
+    for (let turn = 0; turn < 64 && connection.bufferedAmount < 1 << 20; turn++) {
+      for (let i = 0; i < 500; i++) {
+        const n = turn * 500 + i;
+        const head = Buffer.from(`MESSAGE\nsubscription:s${n}\n`);
+        const tail = Buffer.from(
+          `message-id:${n}\n\n${String(n).repeat(1000 / String(n).length)}\0`,
+        );
+        connection.sendParts!(head, tail, true);
+        expected.push(Buffer.concat([head, tail]));
+      }
+      await new Promise((r) => setImmediate(r)); // end of the turn: the held parts are written
+    }
+    expect(connection.bufferedAmount).toBeGreaterThanOrEqual(1 << 20);
+    client.ws.resume();
+    await waitFor(() => client.messages.length === expected.length, 'every message');
+    for (let i = 0; i < expected.length; i++) {
+      expect(client.messages[i]!.data.equals(expected[i]!), `message ${i}`).toBe(true);
+    }
     client.ws.terminate();
     await listener.close();
   });

@@ -379,6 +379,24 @@ export function websocketTransportSuite(kind: 'uws' | 'ws', listen: SuiteListen)
         );
       });
 
+      it('holds the frames of a turn (counted as buffered) and writes them when it ends', async () => {
+        const { client, recorded } = await open();
+        let bytes = 0;
+        for (let i = 0; i < 50; i++) {
+          const frame = Buffer.from(`MESSAGE\nn:${i}\n\n${'y'.repeat(100)}\0`);
+          bytes += frame.length;
+          expect(recorded.connection.send(frame, true)).toBe(true);
+        }
+        // Nothing written yet: one write per connection per turn, not one per frame.
+        expect(recorded.connection.bufferedAmount).toBeGreaterThanOrEqual(bytes);
+        await new Promise((r) => setImmediate(r));
+        await waitFor(() => client.messages.length === 50, '50 messages');
+        expect(client.messages.map((m) => m.data.toString().split('\n')[1])).toEqual(
+          Array.from({ length: 50 }, (_, i) => `n:${i}`),
+        );
+        await waitFor(() => recorded.connection.bufferedAmount === 0, 'an empty buffer');
+      });
+
       it('end() flushes queued data, then closes with 1000; onClose once', async () => {
         const { client, recorded } = await open();
         const chunk = Buffer.alloc(64 * 1024, 0x61);
