@@ -43,17 +43,20 @@ export function knownHeaderName(src: Buffer, start: number, end: number): string
   return null;
 }
 
+type Utf8Slicer = { utf8Slice(start: number, end: number): string };
+
+/** Node's undocumented fast path; a runtime without it takes the documented one. */
+const hasUtf8Slice =
+  typeof (Buffer.prototype as unknown as Partial<Utf8Slicer>).utf8Slice === 'function';
+
 /**
  * `src.toString('utf8', start, end)` without its argument checks and
  * encoding lookup, which cost as much as the decode itself for short header
  * values (profiled, issue 9). Buffer.prototype.utf8Slice is what toString calls.
  */
-export function decodeUtf8(src: Buffer, start: number, end: number): string {
-  return (src as unknown as { utf8Slice(start: number, end: number): string }).utf8Slice(
-    start,
-    end,
-  );
-}
+export const decodeUtf8: (src: Buffer, start: number, end: number) => string = hasUtf8Slice
+  ? (src, start, end) => (src as unknown as Utf8Slicer).utf8Slice(start, end)
+  : (src, start, end) => src.toString('utf8', start, end);
 
 /**
  * SEND and ACK (the frames of every queue message) as constants, so that
