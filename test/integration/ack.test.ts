@@ -233,6 +233,49 @@ describe('ack modes', () => {
   });
 });
 
+describe('ack ids (STOMP 1.2)', () => {
+  it('refuses ids that are not <handle>.<tag> in digits with ERROR on that connection only, and the message stays unacknowledged', async () => {
+    const b = await startBroker();
+    const dest = `/queue/${uniqueName('ackid')}`;
+    const pub = await b.connectTcp({}, 'pub');
+    await pub.publish(dest, 'kept');
+    const consumer = await b.connectTcp({}, 'consumer');
+    await consumer.subscribe(dest, 's', { ack: 'client-individual' });
+    const delivered = await consumer.message();
+    const ack = delivered.headers.ack!;
+    expect(ack).toMatch(/^\d+\.\d+$/);
+    const [handle, tag] = ack.split('.') as [string, string];
+    // Each is refused by its own connection: numbers written other ways, a tag
+    // pointing at nothing, and ids that are not two dot-separated numbers.
+    const bad = [
+      `${handle}.${tag}.0`,
+      `${handle}.`,
+      `.${tag}`,
+      `${handle}. ${tag}`,
+      `${handle}.+${tag}`,
+      `${handle}.${tag}e0`,
+      `0x${handle}.${tag}`,
+      `${handle}.${Number(tag) + 1000}`,
+      `${handle}.99999999999999999999`,
+      'abc',
+    ];
+    for (const id of bad) {
+      const c = await b.connectTcp({}, `bad ${id}`);
+      await c.subscribe(dest, 'other', { ack: 'client-individual' });
+      c.send('ACK', { id, receipt: 'r' });
+      const error = await c.expectFrame('ERROR');
+      expect(error.headers.message, id).toContain('unknown ack id');
+      await c.expectClosed();
+    }
+    // The consumer's connection is untouched and its real ack id still settles the delivery.
+    await consumer.sendWithReceipt('ACK', { id: ack });
+    await consumer.disconnect();
+    const after = await b.connectTcp({}, 'after');
+    await after.subscribe(dest, 'again');
+    await after.expectNoMessage();
+  });
+});
+
 describe('ack scoping', () => {
   it('client: a cumulative ACK only covers messages of its own subscription', async () => {
     const b = await startBroker();

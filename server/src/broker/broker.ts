@@ -24,7 +24,6 @@ import { QueueFanIn } from './queue-fan-in.js';
 import { BrokerRates } from './rates.js';
 import { RecordedDeliveries, restoreQueueMessages } from './recovery.js';
 import { DURABLE_PREFIX, QUEUE_PREFIX, storeNameOf } from './store-names.js';
-import { storedForm } from './stored-form.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
 import { TempDestinations } from './temp-destinations.js';
@@ -140,6 +139,18 @@ export class Broker implements QueueHost {
   }
 
   /** A fresh message-id, unique within this broker run (and across runs, by its time+random prefix). */
+  /** `timestamp` header text: the messages of one millisecond share one string. */
+  private timestampText(ms: number): string {
+    if (ms !== this.lastTimestamp) {
+      this.lastTimestamp = ms;
+      this.lastTimestampText = String(ms);
+    }
+    return this.lastTimestampText;
+  }
+
+  private lastTimestamp = -1;
+  private lastTimestampText = '';
+
   private newMessageId(): string {
     return `${this.idPrefix}-${this.nextId++}`;
   }
@@ -215,7 +226,7 @@ export class Broker implements QueueHost {
     const id = this.newMessageId();
     headers.destination = destination;
     headers['message-id'] = id;
-    headers.timestamp = String(options.timestamp);
+    headers.timestamp = this.timestampText(options.timestamp);
     const message = createMessage(id, this.nextSeq++, headers, body, options);
     message.origin = ownerId;
     this.published++;
@@ -582,7 +593,8 @@ export class Broker implements QueueHost {
   persist(queue: Queue, entry: QueueEntry): Promise<void> | null {
     const storeName = storeNameOf(queue);
     if (!entry.message.persistent || storeName === null || !this.store.durable) return null;
-    return this.track(this.store.appendQueueMessage(storeName, storedForm(entry.message)));
+    // A Message has every StoredMessage field, and the store encodes it at once: no copy object per message.
+    return this.track(this.store.appendQueueMessage(storeName, entry.message));
   }
 
   unpersist(queue: Queue, entry: QueueEntry): void {
@@ -590,7 +602,9 @@ export class Broker implements QueueHost {
     const storeName = storeNameOf(queue);
     if (storeName === null) return;
     // A failed removal can only cause a redelivery after restart, never a loss: log, don't fail the consumer.
-    this.track(this.store.removeQueueMessage(storeName, entry.seq)).catch(() => {});
+    const removal = this.store.removeQueueMessage(storeName, entry.seq, entry.deliveryRecord);
+    if (removal === this.lastWrite) return;
+    this.track(removal).catch(ignoreFailedRemoval);
   }
 
   /** Move a message that cannot be delivered to its dead-letter destination, or drop and count it (dead-letter.ts). */
@@ -672,6 +686,8 @@ export class Broker implements QueueHost {
 
   /** Register a store write as the newest, so barriers wait for it. */
   track(write: Promise<void>): Promise<void> {
+    // The store answers the writes of one commit batch with one promise: watch it once.
+    if (this.lastWrite === write) return write;
     this.lastWrite = write;
     write.then(
       () => {
@@ -696,6 +712,8 @@ export class Broker implements QueueHost {
     return queue;
   }
 }
+
+function ignoreFailedRemoval(): void {}
 
 function splitComposite(destinations: string): string[] {
   return destinations

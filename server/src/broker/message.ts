@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { encodeMessageTailOf } from '../protocol/encoder.js';
+import { encodeMessageFrame, encodeMessageTailOf, joinTextFrame } from '../protocol/encoder.js';
 import type { FrameHeaders, StompVersion } from '../protocol/frame.js';
 import type { TopicStats } from './topic-stats.js';
 
@@ -74,6 +74,20 @@ export function messageTail(message: Message, version: StompVersion): Buffer {
 }
 
 /**
+ * A MESSAGE frame of `message` with its own head (`MESSAGE\n` + per-delivery
+ * lines). A topic message goes to many subscribers: its shared tail is built
+ * once and joined to each head. Any other (a queue's, usually delivered once)
+ * is written in one piece, with no tail kept.
+ */
+export function messageFrame(message: Message, version: StompVersion, head: string): Buffer {
+  if (message.topic !== null) return joinTextFrame(head, messageTail(message, version));
+  const tail =
+    version === '1.2' ? message.tail12 : version === '1.1' ? message.tail11 : message.tail10;
+  if (tail !== null) return joinTextFrame(head, tail);
+  return encodeMessageFrame(head, message.headers, message.body, version);
+}
+
+/**
  * Whether every MESSAGE frame of `message` is valid UTF-8, which WebSocket
  * transports need to pick a text or binary message. Header lines come from
  * strings and are always UTF-8, so only the body decides: checked once per
@@ -145,6 +159,8 @@ export class QueueEntry {
   stored: boolean;
   /** Whether a durable copy exists (to remove on ack). */
   persisted: boolean;
+  /** Whether the store may hold a delivery count for it: only entries restored from the store can. */
+  deliveryRecord = false;
   /** Not offered before this time (redelivery delay), ms since the epoch. */
   notBefore = 0;
   /** Why its last delivery failed: 'nack' or 'consumer-closed'. */

@@ -131,6 +131,10 @@ export class Queue implements MessageSource {
   autoDelete = false;
   /** Set when the queue is shared by a cluster: its messages come from the feed, not from enqueue(). */
   feed: QueueFeed | null = null;
+  /** Entries whose store write `unstoredWrite` is being committed, and the promise enqueue() returned for them. */
+  private unstored: QueueEntry[] = [];
+  private unstoredWrite: Promise<void> | null = null;
+  private unstoredResult: Promise<void> | null = null;
 
   enqueued = 0;
   dequeued = 0;
@@ -192,25 +196,52 @@ export class Queue implements MessageSource {
     }
     entry.stored = false;
     entry.persisted = true;
-    return stored.then(
-      () => {
-        entry.stored = true;
-        this.dispatch();
-      },
+    // The store answers one commit batch's writes with one promise: the
+    // entries it covers wait on it together, one handler for all of them.
+    if (stored === this.unstoredWrite) {
+      this.unstored.push(entry);
+      return this.unstoredResult!;
+    }
+    const batch = [entry];
+    this.unstored = batch;
+    this.unstoredWrite = stored;
+    this.unstoredResult = stored.then(
+      () => this.committed(stored, batch),
       (err: unknown) => {
-        // Not durable, so not accepted: take it out; the producer gets an ERROR.
-        this.removeReady(entry);
-        entry.persisted = false;
-        this.enqueued--;
-        this.dispatch();
+        this.uncommitted(stored, batch);
         throw err;
       },
     );
+    return this.unstoredResult;
+  }
+
+  private committed(write: Promise<void>, batch: QueueEntry[]): void {
+    if (this.unstoredWrite === write) this.forgetUnstored();
+    for (const entry of batch) entry.stored = true;
+    this.dispatch();
+  }
+
+  /** Not durable, so not accepted: take them out; their producers get an ERROR. */
+  private uncommitted(write: Promise<void>, batch: QueueEntry[]): void {
+    if (this.unstoredWrite === write) this.forgetUnstored();
+    for (const entry of batch) {
+      this.removeReady(entry);
+      entry.persisted = false;
+      this.enqueued--;
+    }
+    this.dispatch();
+  }
+
+  private forgetUnstored(): void {
+    this.unstored = [];
+    this.unstoredWrite = null;
+    this.unstoredResult = null;
   }
 
   /** Put back entries recovered from the store at start-up (already durable). */
   restore(entry: QueueEntry): void {
     entry.persisted = true;
+    entry.deliveryRecord = true;
     this.pushReady(entry);
   }
 

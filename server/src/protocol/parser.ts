@@ -8,6 +8,7 @@ import {
   type StompVersion,
 } from './frame.js';
 import { DEFAULT_PARSER_LIMITS, type ParserLimits } from './limits.js';
+import { decodeUtf8, hotCommand, knownHeaderName } from './wire-text.js';
 
 export type FrameCallback = (frame: Frame) => void;
 
@@ -17,6 +18,8 @@ const NO_HEADERS: FrameHeaders = Object.freeze(createHeaders());
 const NUL = 0x00;
 const LF = 0x0a;
 const CR = 0x0d;
+const COLON = 0x3a;
+const BACKSLASH = 0x5c;
 const UPPER_A = 0x41;
 const UPPER_Z = 0x5a;
 
@@ -234,7 +237,7 @@ export class FrameParser {
       const c = src[i]!;
       if (c < UPPER_A || c > UPPER_Z) throw this.fail(invalidCommand(src, start, stop));
     }
-    const command = src.toString('latin1', start, stop);
+    const command = hotCommand(src, start, stop) ?? src.toString('latin1', start, stop);
     this.command = command;
     this.headers = createHeaders();
     this.headerCount = 0;
@@ -252,9 +255,19 @@ export class FrameParser {
         ),
       );
     }
-    const line = src.toString('utf8', start, stop);
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
+    // One pass over the bytes: the first colon, and whether any backslash needs unescaping.
+    let colon = -1;
+    let backslash = false;
+    for (let i = start; i < stop; i++) {
+      const c = src[i]!;
+      if (c === COLON) {
+        if (colon === -1) colon = i;
+      } else if (c === BACKSLASH) {
+        backslash = true;
+      }
+    }
+    if (colon <= start) {
+      const line = decodeUtf8(src, start, stop);
       const what = colon === -1 ? 'has no colon' : 'has an empty name';
       throw this.fail(
         new ProtocolError(
@@ -264,9 +277,11 @@ export class FrameParser {
         ),
       );
     }
-    let name = line.slice(0, colon);
-    let value = line.slice(colon + 1);
-    if (this.frameVersion !== '1.0' && line.indexOf('\\') !== -1) {
+    // Name and value decoded apart: a colon byte never falls inside a UTF-8
+    // sequence, so this reads the same text as decoding the line and splitting it.
+    let name = knownHeaderName(src, start, colon) ?? decodeUtf8(src, start, colon);
+    let value = colon + 1 === stop ? '' : decodeUtf8(src, colon + 1, stop);
+    if (backslash && this.frameVersion !== '1.0') {
       const rawName = name;
       const n = unescapeHeader(name, this.frameVersion);
       const v = unescapeHeader(value, this.frameVersion);

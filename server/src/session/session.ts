@@ -1,17 +1,11 @@
 import type { Authenticator, Authorizer, Principal } from '../auth/index.js';
 import type { Broker } from '../broker/broker.js';
-import { type Message, messageIsUtf8, messageTail } from '../broker/message.js';
+import { type Message, messageFrame, messageIsUtf8, messageTail } from '../broker/message.js';
 import type { Consumer, Subscription } from '../broker/subscription.js';
 import type { BrokerConfig, CompatMode } from '../config.js';
 import { type Counters, LIMIT_BREACHES } from '../counters.js';
 import type { Logger } from '../logger.js';
-import {
-  encodeFrame,
-  encodeMessageHead,
-  HEARTBEAT_EOL,
-  joinFrame,
-  joinTextFrame,
-} from '../protocol/encoder.js';
+import { encodeFrame, encodeMessageHead, HEARTBEAT_EOL, joinFrame } from '../protocol/encoder.js';
 import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
 import type { Connection, ConnectionHandler } from '../transport/connection.js';
@@ -128,6 +122,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   writable = true;
   disconnecting = false;
   private pendingWrites = 0;
+  /** The last write awaitWrite() watches (see there). */
+  private lastAwaited: Promise<void> | null = null;
   private settledWaiters: (() => void)[] | null = null;
   /**
    * Inbound rate budgets (limits.maxInboundFramesPerSecond / BytesPerSecond):
@@ -198,6 +194,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
    * acknowledged.
    */
   awaitWrite(write: Promise<void>, receipt: string | undefined): void {
+    // The SENDs of one store commit batch share its promise: one watch covers those without a receipt.
+    if (receipt === undefined && write === this.lastAwaited) return;
+    this.lastAwaited = write;
     this.pendingWrites++;
     write.then(
       () => {
@@ -373,7 +372,6 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     const broker = this.context.broker;
     broker.delivered++;
     if (redeliveries > 0) broker.redelivered++;
-    const tail = messageTail(message, this.version);
     const plain =
       (tag === 0 || this.version !== '1.2') &&
       redeliveries === 0 &&
@@ -385,12 +383,13 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       if (redeliveries > 0) head += `redelivered:true\nredelivery-count:${redeliveries}\n`;
       if (replay) head += 'x-history:true\n';
       if (subscription.flow?.unreported) head += subscription.flow.takeReport();
-      this.write(joinTextFrame(head, tail), messageIsUtf8(message));
+      this.write(messageFrame(message, this.version, head), messageIsUtf8(message));
       return;
     }
     // The fan-out hot path: the frame is the subscription's head + the
     // message's shared tail. A transport that takes the two parts joins them
     // in its own reused scratch (no Buffer per delivery).
+    const tail = messageTail(message, this.version);
     subscription.wireHead ??= encodeMessageHead(subscription.wirePrefix);
     const connection = this.connection;
     if (connection.sendParts !== undefined && this.trace === null) {

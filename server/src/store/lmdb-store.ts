@@ -92,11 +92,16 @@ function writeString(buf: Buffer, pos: number, value: string): number {
 export function encodeMessage(message: StoredMessage): Buffer {
   const { headers, body } = message;
   const names = Object.keys(headers);
-  let size = FIXED_BYTES + Buffer.byteLength(message.id, 'utf8') + body.length;
-  for (const name of names) {
-    size += 8 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(headers[name]!, 'utf8');
+  // An upper bound (a UTF-16 code unit is at most 3 UTF-8 bytes) instead of
+  // measuring every string first: one pass over the headers into a scratch
+  // buffer, then the record at its exact size (allocating at the bound would
+  // take two or three times the record from Buffer's shared pool) (issue 9).
+  let bound = FIXED_BYTES + 3 * message.id.length;
+  for (const name of names) bound += 8 + 3 * (name.length + headers[name]!.length);
+  if (bound > recordScratch.length) {
+    recordScratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * recordScratch.length));
   }
-  const buf = Buffer.allocUnsafe(size);
+  const buf = recordScratch;
   buf[0] = message.priority;
   buf.writeDoubleLE(message.expires, 1);
   buf.writeDoubleLE(message.timestamp, 9);
@@ -107,9 +112,14 @@ export function encodeMessage(message: StoredMessage): Buffer {
     pos = writeString(buf, pos, name);
     pos = writeString(buf, pos, headers[name]!);
   }
-  body.copy(buf, pos);
-  return buf;
+  const record = Buffer.allocUnsafe(pos + body.length);
+  buf.copy(record, 0, 0, pos);
+  body.copy(record, pos);
+  return record;
 }
+
+/** Where encodeMessage writes a record's fields; grows to the largest seen. */
+let recordScratch: Buffer = Buffer.allocUnsafeSlow(4096);
 
 /** What lazy recovery reads of a record: its priority and expiry (the first 17 bytes). */
 interface RecordIndex {
@@ -365,6 +375,15 @@ export class LmdbStore implements Store {
   private idleWaiters: (() => void)[] = [];
   /** Set while the current event turn has issued writes (lmdb-js batches per turn). */
   private turnOpen = false;
+  /**
+   * lmdb-js answers every unconditional write of one batch with the same
+   * promise: the last one seen, the promise write() made of it, and the
+   * operations it covers. Writes that join it share that promise instead of
+   * each making its own (issue 9: a promise and two closures per write).
+   */
+  private batchPending: PromiseLike<unknown> | null = null;
+  private batchResult: Promise<void> | null = null;
+  private batchOps: { count: number } = { count: 0 };
 
   private commits = 0;
   private writes = 0;
@@ -540,7 +559,8 @@ export class LmdbStore implements Store {
     return this.write(1, () => this.db.messages.put([queue, message.seq], encodeMessage(message)));
   }
 
-  removeQueueMessage(queue: string, seq: number): Promise<void> {
+  removeQueueMessage(queue: string, seq: number, deliveryRecord = true): Promise<void> {
+    if (!deliveryRecord) return this.write(1, () => this.db.messages.remove([queue, seq]));
     return this.write(2, () => {
       const key: SeqKey = [queue, seq];
       const removed = this.db.messages.remove(key);
@@ -678,10 +698,15 @@ export class LmdbStore implements Store {
       );
     }
     this.noteTurn();
+    if (pending === this.batchPending && typeof ops === 'number') {
+      this.batchOps.count += ops;
+      return this.batchResult!;
+    }
     this.inflight++;
-    return Promise.resolve(pending).then(
-      (result) => {
-        this.writes += typeof ops === 'number' ? ops : ops(result);
+    const batchOps = { count: typeof ops === 'number' ? ops : 0 };
+    const result = Promise.resolve(pending).then(
+      (value) => {
+        this.writes += typeof ops === 'number' ? batchOps.count : ops(value);
         this.settled();
       },
       async (err: unknown) => {
@@ -690,6 +715,12 @@ export class LmdbStore implements Store {
         throw error;
       },
     );
+    if (typeof ops === 'number') {
+      this.batchPending = pending;
+      this.batchResult = result;
+      this.batchOps = batchOps;
+    }
+    return result;
   }
 
   /**

@@ -108,8 +108,13 @@ export interface Store {
 
   /** Persist one message in `queue`. */
   appendQueueMessage(queue: string, message: StoredMessage): Promise<void>;
-  /** Forget one message of `queue` (acknowledged, expired, or moved to a DLQ) and its delivery count. */
-  removeQueueMessage(queue: string, seq: number): Promise<void>;
+  /**
+   * Forget one message of `queue` (acknowledged, expired, or moved to a DLQ)
+   * and its delivery count. `deliveryRecord: false` says no count can have
+   * been recorded for it (it was stored by this run, and counts are only
+   * written at shutdown), which spares a second removal per message.
+   */
+  removeQueueMessage(queue: string, seq: number, deliveryRecord?: boolean): Promise<void>;
   /** Record that the message was handed to a consumer `deliveries` times (drives `redelivered` after a restart). */
   recordDelivery(queue: string, seq: number, deliveries: number): Promise<void>;
   /** Drop every message of `queue` (purge, delete). */

@@ -26,7 +26,7 @@ class RecordingConsumer implements Consumer {
 class RecordingHost implements QueueHost {
   readonly deadLettered: { seq: number; reason: string }[] = [];
   idleCalls = 0;
-  persist(): null {
+  persist(): Promise<void> | null {
     return null;
   }
   unpersist(): void {}
@@ -265,5 +265,80 @@ describe('Queue', () => {
     subscription.close();
     expect(host.idleCalls).toBeGreaterThan(0);
     expect(queue.idle).toBe(true);
+  });
+});
+
+/** A host whose store answers every write of one commit batch with one promise, as lmdb-js does. */
+class BatchingHost extends RecordingHost {
+  private settle: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private batch: Promise<void> | null = null;
+  override persist(): Promise<void> {
+    if (this.batch === null) {
+      this.batch = new Promise<void>((resolve, reject) => {
+        this.settle = { resolve, reject };
+      });
+    }
+    return this.batch;
+  }
+  commit(failure?: Error): void {
+    const settle = this.settle!;
+    this.batch = null;
+    this.settle = null;
+    if (failure === undefined) settle.resolve();
+    else settle.reject(failure);
+  }
+}
+
+function persistentEntry(): QueueEntry {
+  const n = seq++;
+  return new QueueEntry(
+    createMessage(`m${n}`, n, createHeaders(), Buffer.alloc(0), {
+      persistent: true,
+      priority: 4,
+      expires: 0,
+      timestamp: Date.now(),
+    }),
+  );
+}
+
+describe('Queue: persistent entries of one store commit batch', () => {
+  function batchingQueue() {
+    const host = new BatchingHost();
+    const queue = new Queue('p', '/queue/p', DEFAULT_CONFIG.destinationDefaults, host);
+    return { queue, host };
+  }
+
+  it('are offered only once their batch commits, in order, and a later batch waits for its own commit', async () => {
+    const { queue, host } = batchingQueue();
+    const { consumer } = consumerOn(queue, 'c', 'client-individual');
+    const first = [persistentEntry(), persistentEntry(), persistentEntry()];
+    const written = first.map((e) => queue.enqueue(e));
+    expect(consumer.got).toEqual([]);
+    host.commit();
+    await Promise.all(written);
+    expect(consumer.got.map((g) => g.seq)).toEqual(first.map((e) => e.seq));
+    const second = persistentEntry();
+    const later = queue.enqueue(second);
+    expect(consumer.got).toHaveLength(3);
+    host.commit();
+    await later;
+    expect(consumer.got.map((g) => g.seq)).toEqual([...first, second].map((e) => e.seq));
+  });
+
+  it('are all taken back when their batch fails: each producer sees the error, nothing is delivered', async () => {
+    const { queue, host } = batchingQueue();
+    const { consumer } = consumerOn(queue, 'c', 'client-individual');
+    const written = [persistentEntry(), persistentEntry()].map((e) => queue.enqueue(e));
+    host.commit(new Error('disk full'));
+    for (const w of written) await expect(w).rejects.toThrow('disk full');
+    expect(queue.depth).toBe(0);
+    expect(queue.enqueued).toBe(0);
+    expect(consumer.got).toEqual([]);
+    // The next batch is unaffected.
+    const next = persistentEntry();
+    const ok = queue.enqueue(next);
+    host.commit();
+    await ok;
+    expect(consumer.got.map((g) => g.seq)).toEqual([next.seq]);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   encodeFrame,
   encodeHeaderLines,
+  encodeMessageFrame,
   encodeMessageHead,
   encodeMessageTail,
   encodeMessageTailOf,
@@ -130,6 +131,9 @@ function encodeMessage(
   const fromBytes = joinFrame(encodeMessageHead(perDeliveryLines), tail);
   const fromText = joinTextFrame(`MESSAGE\n${perDeliveryLines}`, tail);
   expect(fromText.equals(fromBytes)).toBe(true);
+  // A queue message's frame, written in one piece without a tail: the same bytes.
+  const oneFrame = encodeMessageFrame(`MESSAGE\n${perDeliveryLines}`, shared, body, version);
+  expect(oneFrame.equals(fromBytes)).toBe(true);
   return fromBytes;
 }
 

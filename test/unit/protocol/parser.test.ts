@@ -291,6 +291,27 @@ describe('FrameParser: framing', () => {
     expect(frames.map((f) => f.body.toString())).toEqual(['first', 'second\n']);
   });
 
+  it('reads commands that differ from SEND and ACK by one letter or in length as written', () => {
+    for (const command of [
+      'SEND',
+      'ACK',
+      'SENX',
+      'XEND',
+      'SEN',
+      'SENDS',
+      'ACX',
+      'XCK',
+      'AC',
+      'ACKS',
+      'NACK',
+    ]) {
+      expect(parseOne(`${command}\na:b\n\n\0`).command).toBe(command);
+    }
+    // Split across chunks too.
+    const [frame] = parseChunks([Buffer.from('AC'), Buffer.from('K\nid:1\n\n\0')]);
+    expect(frame!.command).toBe('ACK');
+  });
+
   it('lets the first of repeated headers win', () => {
     const frame = parseOne('MESSAGE\nfoo:World\nfoo:Hello\nbar:1\nfoo:again\n\n\0');
     expect(frame.headers).toEqual({ foo: 'World', bar: '1' });

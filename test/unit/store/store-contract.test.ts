@@ -113,6 +113,19 @@ describe.each<{ kind: StoreKind }>([{ kind: 'memory' }, { kind: 'lmdb' }])(
       expect(seqs(state.queues.get('q')!.map((r) => r.message))).toEqual([1, 3]);
     });
 
+    it('removes a message told it has no delivery count, and a count recorded for it anyway is ignored', async () => {
+      await Promise.all([1, 2, 3].map((seq) => store.appendQueueMessage('q', message(seq))));
+      // Issued in one turn, as acks are: they share the batch with a full removal.
+      await Promise.all([
+        store.removeQueueMessage('q', 1, false),
+        store.removeQueueMessage('q', 3),
+      ]);
+      expect(seqs(store.browseQueue('q', 0, 10))).toEqual([2]);
+      await store.recordDelivery('q', 1, 4);
+      const state = await store.recover();
+      expect(state.queues.get('q')!.map((r) => [r.message.seq, r.deliveries])).toEqual([[2, 0]]);
+    });
+
     it('recovers delivery counts, and forgets them with the message', async () => {
       await Promise.all([1, 2, 3].map((seq) => store.appendQueueMessage('q', message(seq))));
       await store.recordDelivery('q', 1, 1);
