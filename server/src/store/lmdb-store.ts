@@ -35,7 +35,7 @@ import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { IndexColumns, SeqKeyReader } from './lmdb-index.js';
-import { ARENA_RECORD_MAX, RecordArena, SeqKeys } from './lmdb-write-buffers.js';
+import { ARENA_RECORD_MAX, RecordArena, SeqKeys, writeUtf8 } from './lmdb-write-buffers.js';
 import {
   type DurableSubscriptionRecord,
   type RecoveredMessage,
@@ -85,7 +85,7 @@ interface Databases {
 const FIXED_BYTES = 1 + 8 + 8 + 4 + 4;
 
 function writeString(buf: Buffer, pos: number, value: string): number {
-  const written = buf.write(value, pos + 4, 'utf8');
+  const written = writeUtf8(buf, pos + 4, value);
   buf.writeUInt32LE(written, pos);
   return pos + 4 + written;
 }

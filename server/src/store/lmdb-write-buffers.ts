@@ -14,7 +14,11 @@ import * as lmdb from 'lmdb';
 const { keyValueToBuffer } = lmdb as unknown as { keyValueToBuffer(key: unknown): Uint8Array };
 
 const SEQ_BYTES = 9;
-const seqBits = new DataView(new ArrayBuffer(8));
+/** The seq's float64 bits, read as two 32-bit words (high word at HIGH on this machine's byte order). */
+const seqFloat = new Float64Array(1);
+const seqWords = new Uint32Array(seqFloat.buffer);
+const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const LOW = 1 - HIGH;
 
 /**
  * The ordered-binary bytes of `[name, seq]` keys, byte for byte what lmdb-js
@@ -37,11 +41,19 @@ export class SeqKeys {
       this.byName.set(name, key);
     }
     const at = key.length - SEQ_BYTES;
-    seqBits.setFloat64(0, seq);
-    const high = seqBits.getUint32(0);
-    const low = seqBits.getUint32(4);
-    key.writeUInt32BE(((high >>> 4) | 0x10000000) >>> 0, at);
-    key.writeUInt32BE(((low >>> 4) | (high << 28)) >>> 0, at + 4);
+    seqFloat[0] = seq;
+    const high = seqWords[HIGH]!;
+    const low = seqWords[LOW]!;
+    const first = (high >>> 4) | 0x10000000;
+    const second = (low >>> 4) | (high << 28);
+    key[at] = first >>> 24;
+    key[at + 1] = first >>> 16;
+    key[at + 2] = first >>> 8;
+    key[at + 3] = first;
+    key[at + 4] = second >>> 24;
+    key[at + 5] = second >>> 16;
+    key[at + 6] = second >>> 8;
+    key[at + 7] = second;
     key[at + 8] = (low & 0xf) << 4;
     return key;
   }
@@ -93,4 +105,34 @@ function newChunk(): ArenaSlice {
   chunk.start = 0;
   chunk.end = 0;
   return chunk;
+}
+
+type Utf8Writer = { utf8Write(value: string, offset: number): number };
+const hasUtf8Write =
+  typeof (Buffer.prototype as unknown as Partial<Utf8Writer>).utf8Write === 'function';
+
+/** Strings this short are copied char by char when ASCII: cheaper than a call into C++. */
+const SHORT_STRING = 48;
+
+/**
+ * Writes `value` as UTF-8 at `pos` (the caller has made room for 3 bytes per
+ * UTF-16 unit); returns the byte count. Header names and values are mostly
+ * short ASCII, where Buffer#write's argument checks and native call cost
+ * more than the copy (profiled, issue 9). Buffer#utf8Write is what
+ * Buffer#write calls for 'utf8'.
+ */
+export function writeUtf8(buf: Buffer, pos: number, value: string): number {
+  const length = value.length;
+  if (length < SHORT_STRING) {
+    let i = 0;
+    for (; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) break;
+      buf[pos + i] = code;
+    }
+    if (i === length) return length;
+  }
+  return hasUtf8Write
+    ? (buf as unknown as Utf8Writer).utf8Write(value, pos)
+    : buf.write(value, pos, 'utf8');
 }

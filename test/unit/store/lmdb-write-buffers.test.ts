@@ -8,6 +8,7 @@ import {
   ARENA_RECORD_MAX,
   RecordArena,
   SeqKeys,
+  writeUtf8,
 } from '../../../server/src/store/lmdb-write-buffers.js';
 import type { StoredMessage } from '../../../server/src/store/store.js';
 
@@ -46,6 +47,20 @@ describe('SeqKeys', () => {
     const keys = new SeqKeys();
     expect(keys.keyOf('q', -1)).toEqual(['q', -1]);
     expect(keys.keyOf('q', Number.NaN)).toEqual(['q', Number.NaN]);
+  });
+});
+
+describe('writeUtf8', () => {
+  it('writes what Buffer#write writes, for short and long, ASCII and not', () => {
+    const samples = ['', 'a', 'destination', 'x'.repeat(47), 'x'.repeat(48), `${'x'.repeat(46)}é`];
+    samples.push('é✓😀', `${'y'.repeat(100)}✓`, 'ascii then ✓ then ascii', '\u0000\n:');
+    for (const value of samples) {
+      const buf = Buffer.alloc(3 * value.length + 4, 0xee);
+      const written = writeUtf8(buf, 2, value);
+      expect([value, buf.subarray(2, 2 + written).toString('utf8')]).toEqual([value, value]);
+      expect(written).toBe(Buffer.byteLength(value));
+      expect(buf[0]).toBe(0xee);
+    }
   });
 });
 
