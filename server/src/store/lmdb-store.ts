@@ -35,7 +35,7 @@ import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { IndexColumns, SeqKeyReader } from './lmdb-index.js';
-import { ARENA_RECORD_MAX, RecordArena, SeqKeys, writeUtf8 } from './lmdb-write-buffers.js';
+import { ARENA_RECORD_MAX, RecordArena, writeUtf8 } from './lmdb-write-buffers.js';
 import {
   type DurableSubscriptionRecord,
   type RecoveredMessage,
@@ -414,8 +414,7 @@ export class LmdbStore implements Store {
   private batchResult: Promise<void> | null = null;
   private batchOps: { count: number } = { count: 0 };
 
-  /** Per-queue key bytes and the chunk records are encoded into (store/lmdb-write-buffers.ts). */
-  private readonly seqKeys = new SeqKeys();
+  /** The chunk records are encoded into (store/lmdb-write-buffers.ts). */
   private readonly arena = new RecordArena();
 
   private commits = 0;
@@ -590,20 +589,16 @@ export class LmdbStore implements Store {
 
   appendQueueMessage(queue: string, message: StoredMessage): Promise<void> {
     return this.write(1, () =>
-      this.db.messages.put(
-        this.seqKeys.keyOf(queue, message.seq) as SeqKey,
-        recordForPut(this.arena, message),
-      ),
+      this.db.messages.put([queue, message.seq], recordForPut(this.arena, message)),
     );
   }
 
   removeQueueMessage(queue: string, seq: number, deliveryRecord = true): Promise<void> {
     if (!deliveryRecord) {
-      return this.write(1, () => this.db.messages.remove(this.seqKeys.keyOf(queue, seq) as SeqKey));
+      return this.write(1, () => this.db.messages.remove([queue, seq]));
     }
     return this.write(2, () => {
-      // Both removals encode the key before returning, so the reused key serves both.
-      const key = this.seqKeys.keyOf(queue, seq) as SeqKey;
+      const key: SeqKey = [queue, seq];
       const removed = this.db.messages.remove(key);
       const forgotten = this.db.deliveries.remove(key);
       // Both land in this turn's transaction, so normally this is one promise.

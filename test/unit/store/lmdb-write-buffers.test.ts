@@ -1,54 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as lmdb from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LmdbStore } from '../../../server/src/store/lmdb-store.js';
 import {
   ARENA_RECORD_MAX,
   RecordArena,
-  SeqKeys,
   writeUtf8,
 } from '../../../server/src/store/lmdb-write-buffers.js';
 import type { StoredMessage } from '../../../server/src/store/store.js';
-
-const { keyValueToBuffer } = lmdb as unknown as { keyValueToBuffer(key: unknown): Uint8Array };
-
-describe('SeqKeys', () => {
-  it('writes exactly the bytes lmdb-js writes for a [name, seq] array key', () => {
-    const keys = new SeqKeys();
-    const names = ['q', 'orders', '', '\u0001\u0004x', '\u001bq', 'q:é✓😀', 'long'.repeat(20)];
-    const seqs = [
-      0,
-      1,
-      2,
-      15,
-      16,
-      255,
-      256,
-      65_537,
-      2 ** 31,
-      2 ** 32 + 3,
-      123_456_789,
-      2 ** 53 - 1,
-    ];
-    for (const name of names) {
-      for (const seq of seqs) {
-        expect([name, seq, [...keys.keyOf(name, seq)]]).toEqual([
-          name,
-          seq,
-          [...keyValueToBuffer([name, seq])],
-        ]);
-      }
-    }
-  });
-
-  it('leaves seqs without the 9-byte form (negative, fractional beyond safe range) to lmdb-js', () => {
-    const keys = new SeqKeys();
-    expect(keys.keyOf('q', -1)).toEqual(['q', -1]);
-    expect(keys.keyOf('q', Number.NaN)).toEqual(['q', Number.NaN]);
-  });
-});
 
 describe('writeUtf8', () => {
   it('writes what Buffer#write writes, for short and long, ASCII and not', () => {
@@ -106,7 +66,7 @@ describe('LmdbStore write buffers across close and reopen', () => {
       writes.push(store.appendQueueMessage(seq % 2 ? 'odd' : 'even', message(seq, sizeOf(seq))));
     }
     await Promise.all(writes);
-    // Removals in one turn, with the reused key, for both delivery-record forms.
+    // Removals in one turn, both delivery-record forms.
     await Promise.all([
       store.removeQueueMessage('odd', 1),
       store.removeQueueMessage('odd', 3, false),
