@@ -5,18 +5,19 @@ import { Counters, LIMIT_BREACHES } from '../counters.js';
 import { createHeaders, type FrameHeaders } from '../protocol/frame.js';
 import type { RecoveredState, Store } from '../store/store.js';
 import { AdminViews } from './admin-views.js';
+import { ClientIdClaims } from './client-ids.js';
 import type { ClusterLink } from './cluster-link.js';
 import { ClusterMembership } from './cluster-membership.js';
 import { ClusterQueueFeed } from './cluster-queue-feed.js';
-import { deadLetterHeaders, deadLetterQueueName } from './dead-letter.js';
+import { DeadLetters } from './dead-letter.js';
 import { resolveDestination } from './destination.js';
 import { DurableSubscriptions } from './durable.js';
-import { BrokerError } from './errors.js';
+import { BrokerError, queueFull, wildcardSend } from './errors.js';
 import { ExchangeRegistry } from './exchanges.js';
 import { type HistoryRequest, selectAcross } from './history.js';
 import { createMessage, type Message, type MessageOptions, QueueEntry } from './message.js';
 import { isWildcard, matchesPattern } from './pattern.js';
-import { PRESENCE_PREFIX, Presence, type PresenceEvent } from './presence.js';
+import { PRESENCE_PREFIX, Presence, type PresenceEvent, presenceMessage } from './presence.js';
 import { type DeadLetterReason, NO_QUEUE_ARGUMENTS, Queue, type QueueHost } from './queue.js';
 import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
@@ -56,7 +57,8 @@ export class Broker implements QueueHost {
   private readonly tempTopics = new TopicRouter();
   private readonly exchanges: ExchangeRegistry;
   private readonly presence = new Presence();
-  private readonly clientIds = new Map<string, string>();
+  private readonly clientIds: ClientIdClaims;
+  private readonly deadLetters: DeadLetters;
   readonly durables: DurableSubscriptions;
   private readonly idPrefix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   private nextId = 1;
@@ -91,8 +93,17 @@ export class Broker implements QueueHost {
     this.counters = counters;
     this.histories = new TopicHistories(this, config.limits.maxHistoryMessages);
     this.durables = new DurableSubscriptions(this, store);
+    this.clientIds = new ClientIdClaims(this.durables, () => this.cluster);
     this.temps = new TempDestinations(this, (destination) => this.policyFor(destination));
     this.exchanges = new ExchangeRegistry(config.exchanges, config.defaultExchangeType);
+    this.deadLetters = new DeadLetters({
+      totals: this,
+      exchanges: this.exchanges,
+      takeSeq: () => this.nextSeq++,
+      queue: (name, destination) => this.queue(name, destination),
+      enqueueInto: (queue, entry) => this.enqueueInto(queue, entry),
+      unpersist: (queue, entry) => this.unpersist(queue, entry),
+    });
     this.router.onDetach = (subscription, name) => {
       if (subscription.presence !== '') this.announce(this.presence.leave(name, subscription));
       if (this.cluster !== null && !name.startsWith(PRESENCE_PREFIX)) this.cluster.leaveTopic(name);
@@ -397,28 +408,16 @@ export class Broker implements QueueHost {
     }
   }
 
+  /** A presence event as a message of this broker (ids and sequence numbers are the broker's). */
+  private presenceMessage(event: PresenceEvent): Message {
+    return presenceMessage(event, this.newMessageId(), this.nextSeq++);
+  }
+
   /** Publish a presence event to `/topic/$presence.<topic>`. */
   private announce(event: PresenceEvent | null): void {
     if (event === null) return;
     const name = PRESENCE_PREFIX + event.topic.slice(7);
     this.router.route(name, this.presenceMessage(event));
-  }
-
-  private presenceMessage(event: PresenceEvent): Message {
-    const name = PRESENCE_PREFIX + event.topic.slice(7);
-    const headers = createHeaders();
-    headers.destination = `/topic/${name}`;
-    headers['content-type'] = 'application/json';
-    const id = this.newMessageId();
-    headers['message-id'] = id;
-    const now = Date.now();
-    headers.timestamp = String(now);
-    return createMessage(id, this.nextSeq++, headers, Buffer.from(JSON.stringify(event)), {
-      persistent: false,
-      priority: 4,
-      expires: 0,
-      timestamp: now,
-    });
   }
 
   /** A wildcard queue subscription: every matching queue, now and later. */
@@ -514,52 +513,17 @@ export class Broker implements QueueHost {
   }
 
   /**
-   * One live connection per client-id (ActiveMQ rule): a second claim is
-   * refused. A client-id whose durable subscriptions an authenticated user
-   * created is bound to that user (it survives restarts with them): `user`
-   * ('' for anonymous) must be that user. In a cluster the client-id is
-   * also claimed in Redis: the returned promise rejects when a connection
-   * on another node holds it (null on a single node).
+   * One live connection per client-id (ActiveMQ rule), bound to the user
+   * whose durable subscriptions it holds; in a cluster also claimed in Redis
+   * (client-ids.ts). Throws, or returns a promise that rejects, when refused.
    */
   claimClientId(clientId: string, ownerId: string, user = ''): Promise<void> | null {
-    const bound = this.durables.ownerOfClientId(clientId);
-    if (bound !== '' && bound !== user) {
-      throw new BrokerError(
-        'not-authorized',
-        `client-id ${clientId.slice(0, 80)} belongs to another user`,
-        `The client-id '${clientId.slice(0, 80)}' holds durable subscriptions of another user, so only that user ` +
-          'may connect with it. Choose a client-id of your own.',
-      );
-    }
-    const holder = this.clientIds.get(clientId);
-    if (holder !== undefined && holder !== ownerId) {
-      throw new BrokerError(
-        'duplicate-subscription',
-        `client-id ${clientId.slice(0, 80)} is already connected`,
-        `Another live connection uses client-id '${clientId.slice(0, 80)}'. Each connection needs its own ` +
-          'client-id; close the other connection first, or choose a different client-id.',
-      );
-    }
-    this.clientIds.set(clientId, ownerId);
-    const claimed = this.cluster?.claimClientId(clientId) ?? null;
-    if (claimed === null) return null;
-    return claimed.then((node) => {
-      if (node === null) return;
-      throw new BrokerError(
-        'duplicate-subscription',
-        `client-id ${clientId.slice(0, 80)} is already connected`,
-        `Another live connection, on cluster node ${node.slice(0, 80)}, uses client-id '${clientId.slice(0, 80)}'. ` +
-          'Each connection needs its own client-id; close the other connection first, or choose a different client-id.',
-      );
-    });
+    return this.clientIds.claim(clientId, ownerId, user);
   }
 
   /** The connection `consumer.ownerId` is gone: its temp queues and client-id go with it. */
   releaseOwner(consumer: Consumer, clientId: string): void {
-    if (clientId !== '' && this.clientIds.get(clientId) === consumer.ownerId) {
-      this.clientIds.delete(clientId);
-      this.cluster?.releaseClientId(clientId);
-    }
+    if (clientId !== '') this.clientIds.release(clientId, consumer.ownerId);
     this.temps.release(consumer.ownerId);
   }
 
@@ -622,15 +586,6 @@ export class Broker implements QueueHost {
     return this.cluster.append(queue, entry.message);
   }
 
-  /** A dead letter must not be lost to a Redis outage: when the stream refuses it, this node keeps it. */
-  private enqueueDeadLetter(queue: Queue, entry: QueueEntry): void {
-    try {
-      this.enqueueInto(queue, entry)?.catch(() => queue.enqueue(entry)?.catch(() => {}));
-    } catch {
-      queue.enqueue(entry)?.catch(() => {});
-    }
-  }
-
   private readonly hasSubscribers = (name: string): boolean => this.router.subscribersOf(name) > 0;
 
   // ── QueueHost ────────────────────────────────────────────────────────
@@ -652,47 +607,9 @@ export class Broker implements QueueHost {
     this.track(removal).catch(ignoreFailedRemoval);
   }
 
-  /**
-   * Move a message that cannot be delivered to its queue's dead-letter
-   * exchange (RabbitMQ `x-dead-letter-exchange`) or the policy's dead-letter
-   * (or expiry) queue, recording where it came from and why. Without either
-   * it is dropped and counted.
-   */
+  /** Move a message that cannot be delivered to its dead-letter destination, or drop and count it (dead-letter.ts). */
   deadLetter(queue: Queue, entry: QueueEntry, reason: DeadLetterReason): void {
-    if (reason === 'expired') this.expired++;
-    else this.deadLettered++;
-    const original = entry.message;
-    const copyOf = (headers: FrameHeaders): Message =>
-      createMessage(original.id, this.nextSeq++, headers, original.body, {
-        persistent: original.persistent,
-        priority: original.priority,
-        expires: 0,
-        timestamp: original.timestamp,
-      });
-    const dlx = queue.args.deadLetterExchange;
-    if (dlx !== '') {
-      const key = queue.args.deadLetterRoutingKey || routingKeyOf(original.headers.destination);
-      const headers = deadLetterHeaders(queue, entry, reason);
-      headers.destination = key === '' ? `/exchange/${dlx}` : `/exchange/${dlx}/${key}`;
-      const exchange = this.exchanges.declare(dlx, undefined);
-      const message = copyOf(headers);
-      for (const target of exchange.route(key, headers)) {
-        target.enqueue(new QueueEntry(message))?.catch(() => {});
-      }
-    } else {
-      const template =
-        reason === 'expired' ? queue.policy.expiredQueue : queue.policy.deadLetterQueue;
-      if (template !== '') {
-        const name = deadLetterQueueName(template, queue);
-        const headers = deadLetterHeaders(queue, entry, reason);
-        headers.destination = `/queue/${name}`;
-        this.enqueueDeadLetter(this.queue(name, `/queue/${name}`), new QueueEntry(copyOf(headers)));
-      }
-    }
-    if (entry.persisted) {
-      entry.persisted = false;
-      this.unpersist(queue, entry);
-    }
+    this.deadLetters.deadLetter(queue, entry, reason);
   }
 
   autoDelete(queue: Queue): void {
@@ -798,20 +715,6 @@ export class Broker implements QueueHost {
 
 function ignoreFailedRemoval(): void {}
 
-function queueFull(queue: Queue): BrokerError {
-  const max = queue.policy.maxDepth;
-  const name = queue.destination.slice(0, 120);
-  return new BrokerError(
-    'limit-exceeded',
-    `queue ${name} is full (maxDepth ${max})`,
-    `${name} already holds ${max} waiting messages, the most its policy allows (maxDepth, from ` +
-      'destinationDefaults.maxDepth or a matching "destinations" rule). This message was not accepted. ' +
-      'Let its consumers catch up and send again, raise maxDepth, or set overflow to "drop-oldest" ' +
-      'to keep the newest messages instead.',
-    'maxDepth',
-  );
-}
-
 function splitComposite(destinations: string): string[] {
   return destinations
     .split(',')
@@ -819,21 +722,4 @@ function splitComposite(destinations: string): string[] {
     .filter((d) => d !== '');
 }
 
-function wildcardSend(destination: string): BrokerError {
-  return new BrokerError(
-    'invalid-destination',
-    `cannot send to a wildcard destination: ${destination.slice(0, 80)}`,
-    'Wildcards (* and >) select destinations when subscribing; a SEND needs concrete destinations ' +
-      '(one, or several separated by commas).',
-  );
-}
-
 export { BrokerError };
-
-/** The routing key a message was sent with, when it went through an exchange ('' otherwise). */
-function routingKeyOf(destination: string | undefined): string {
-  if (destination === undefined || !destination.startsWith('/exchange/')) return '';
-  const rest = destination.slice(10);
-  const slash = rest.indexOf('/');
-  return slash < 0 ? '' : rest.slice(slash + 1);
-}

@@ -1,3 +1,6 @@
+import { createHeaders } from '../protocol/frame.js';
+import { createMessage, type Message } from './message.js';
+
 /** Who is subscribed to a topic, for `/topic/$presence.<topic>` (the chat's "who is here"). */
 export interface PresenceMember {
   /** The display name the subscriber announced with `x-presence`. */
@@ -51,4 +54,21 @@ export class Presence {
       members: [...(this.members.get(topic)?.values() ?? [])],
     };
   }
+}
+
+/** The JSON message that tells `/topic/$presence.<topic>` of a join, a leave or who is there. */
+export function presenceMessage(event: PresenceEvent, id: string, seq: number): Message {
+  const name = PRESENCE_PREFIX + event.topic.slice(7);
+  const headers = createHeaders();
+  headers.destination = `/topic/${name}`;
+  headers['content-type'] = 'application/json';
+  headers['message-id'] = id;
+  const now = Date.now();
+  headers.timestamp = String(now);
+  return createMessage(id, seq, headers, Buffer.from(JSON.stringify(event)), {
+    persistent: false,
+    priority: 4,
+    expires: 0,
+    timestamp: now,
+  });
 }

@@ -1,25 +1,23 @@
 import type { Authenticator, Authorizer, Principal } from '../auth/index.js';
 import type { Broker } from '../broker/broker.js';
-import { BrokerError } from '../broker/errors.js';
 import { type Message, messageFrame, messageIsUtf8, messageTail } from '../broker/message.js';
 import type { Consumer, Subscription } from '../broker/subscription.js';
-import { TopicFlow } from '../broker/topic-flow.js';
 import type { BrokerConfig, CompatMode } from '../config.js';
 import { type Counters, LIMIT_BREACHES } from '../counters.js';
 import type { Logger } from '../logger.js';
 import { encodeFrame, encodeMessageHead, HEARTBEAT_EOL, joinFrame } from '../protocol/encoder.js';
-import { ProtocolError } from '../protocol/errors.js';
-import { escapeHeader } from '../protocol/escape.js';
 import type { Frame, FrameHeaders, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
-import { StoreWriteError } from '../store/store.js';
 import type { Connection, ConnectionHandler } from '../transport/connection.js';
 import { type EndNote, logConnectionClose, logConnectionOpen } from './connection-log.js';
-import { SessionError } from './errors.js';
+import { failSession, inboundRateExceeded } from './failures.js';
 import type { FrameTrace } from './frame-trace.js';
 import { dispatchFrame } from './handlers/index.js';
 import type { HeartbeatScheduler, Ticking } from './heartbeat.js';
+import { holdFrame, suspendSessionUntil } from './held-frames.js';
+import { adoptParkedSession, endParkedSession, holdWhileParked, parkSession } from './parking.js';
 import { type Delivery, Resumption } from './resumption.js';
+import { admitTopicMessage, limitTopicFlow, tickTopicFlows } from './topic-flow-gate.js';
 import type { Transaction } from './transaction.js';
 
 /** What every session shares: handed in by the server that owns the listeners. */
@@ -85,8 +83,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.lazyPermissions?.clear();
   }
   /** Frames that arrived while CONNECT's authentication was pending, run in order after it; null when none is. */
-  private heldFrames: Frame[] | null = null;
-  private heldBytes = 0;
+  heldFrames: Frame[] | null = null;
+  heldBytes = 0;
   /** Which broker's defaults this connection expects (config `compat`, or CONNECT `x-compat`). */
   compat: CompatMode;
   /**
@@ -108,10 +106,10 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
    * Maps most connections never use are made on first use (issue 9: an idle
    * connection with one subscription should cost a few KiB of broker memory).
    */
-  private lazyAutoSubscriptions: Map<string, Subscription> | null = null;
-  private lazyTransactions: Map<string, Transaction> | null = null;
-  private nextHandle = 1;
-  private readonly parser: FrameParser;
+  lazyAutoSubscriptions: Map<string, Subscription> | null = null;
+  lazyTransactions: Map<string, Transaction> | null = null;
+  nextHandle = 1;
+  readonly parser: FrameParser;
   /** When the connection opened, ms since the epoch. */
   readonly openedAt = Date.now();
   /** Heart-beat bookkeeping: flags set on I/O, turned into times by the ticker (no clock read per frame). */
@@ -121,8 +119,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private lastWriteAt = Date.now();
   sendEveryMs = 0;
   expectEveryMs = 0;
-  private writable = true;
-  private disconnecting = false;
+  writable = true;
+  disconnecting = false;
   private pendingWrites = 0;
   /** The last write awaitWrite() watches (see there). */
   private lastAwaited: Promise<void> | null = null;
@@ -136,7 +134,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   private inboundBytes: number;
   private inboundRefilledAt: number;
   /** Some subscription has x-max-rate or x-conflate-key: its flow refills and flushes on the tick. */
-  private hasLimitedFlows = false;
+  hasLimitedFlows = false;
   /** Traffic of this connection, for the admin API and metrics (plain increments, no clock reads). */
   framesIn = 0;
   framesOut = 0;
@@ -275,7 +273,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
       return;
     }
     if (this.state === 'connected' && !this.disconnecting && this.resumeToken !== '') {
-      this.park();
+      parkSession(this);
       this.logClose();
       return;
     }
@@ -287,9 +285,10 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   // ── frames in ────────────────────────────────────────────────────────
 
-  private onFrame(frame: Frame): void {
+  /** Not private: held-frames.ts runs held frames through it. */
+  onFrame(frame: Frame): void {
     if (this.heldFrames !== null) {
-      this.holdFrame(frame);
+      holdFrame(this, frame);
       return;
     }
     this.framesIn++;
@@ -322,54 +321,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     return this.nextHandle++;
   }
 
-  /**
-   * Hold the frames that arrive until `work` (CONNECT's authentication)
-   * settles, then run them in order; if it fails, ERROR and close.
-   */
+  /** Hold the frames that arrive until `work` (CONNECT's authentication) settles (held-frames.ts). */
   suspendUntil(work: Promise<void>): void {
-    this.heldFrames ??= [];
-    work.then(
-      () => this.releaseHeld(),
-      (err: unknown) => {
-        this.heldFrames = null;
-        this.heldBytes = 0;
-        this.fail(err);
-      },
-    );
-  }
-
-  private holdFrame(frame: Frame): void {
-    this.heldBytes += frame.body.length;
-    if (
-      this.heldFrames!.length >= MAX_HELD_FRAMES ||
-      this.heldBytes > this.context.config.limits.maxFrameSize
-    ) {
-      this.heldFrames = null;
-      this.fail(
-        new SessionError(
-          'limit-exceeded',
-          'too many frames before CONNECTED',
-          `Up to ${MAX_HELD_FRAMES} frames may follow CONNECT before CONNECTED arrives; more came. Wait for CONNECTED.`,
-        ),
-      );
-      return;
-    }
-    this.heldFrames!.push(frame);
-  }
-
-  private releaseHeld(): void {
-    const frames = this.heldFrames ?? [];
-    this.heldFrames = null;
-    this.heldBytes = 0;
-    for (let i = 0; i < frames.length; i++) {
-      if (this.state === 'closing' || this.state === 'closed') return;
-      if (this.heldFrames !== null) {
-        // Suspended again: the rest waits behind that.
-        for (const frame of frames.slice(i)) this.holdFrame(frame);
-        return;
-      }
-      this.onFrame(frames[i]!);
-    }
+    suspendSessionUntil(this, work);
   }
 
   // ── frames out ───────────────────────────────────────────────────────
@@ -405,7 +359,8 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     replay: boolean,
   ): void {
     if (this.state !== 'connected') {
-      if (this.state === 'parked') this.hold({ subscription, message, tag, redeliveries, replay });
+      if (this.state === 'parked')
+        holdWhileParked(this, { subscription, message, tag, redeliveries, replay });
       return;
     }
     if (this.resumeToken !== '') {
@@ -461,112 +416,35 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.write(frame, messageIsUtf8(message));
   }
 
-  // ── slow consumers and topic flow ────────────────────────────────────
+  // ── slow consumers and topic flow (topic-flow-gate.ts) ───────────────
 
-  /**
-   * Consumer gate for a live topic message, asked while this connection is
-   * behind (outbound buffer above limits.outboundHighWaterMark) or the
-   * subscription set x-max-rate / x-conflate-key. Over its rate the message
-   * is held for conflation or dropped; behind, a conflating subscription holds
-   * the newest per key, others are delivered until the buffer passes
-   * slowConsumers.maxBufferedBytes, then dropped or disconnected
-   * (slowConsumers.topicPolicy). Queues never come here: they stop dispatching.
-   */
+  /** Consumer gate for a live topic message while behind or flow-limited: see admitTopicMessage. */
   admit(subscription: Subscription, message: Message): boolean {
-    // Parked (held for resumption) or closing (deliver ignores it): no flow policy applies.
-    if (this.state !== 'connected' || this.disconnecting) return true;
-    if (subscription.limited) {
-      const flow = subscription.flow!;
-      if (flow.conflateKey !== '') {
-        if (this.writable && flow.heldCount === 0 && flow.take()) return true;
-        flow.hold(message);
-        if (this.writable) subscription.flushHeld();
-        return false;
-      }
-      if (!flow.take()) {
-        flow.drop('max-rate');
-        if (message.topic !== null) message.topic.dropped++;
-        return false;
-      }
-    }
-    if (this.writable) return true;
-    const { topicPolicy, maxBufferedBytes } = this.context.config.slowConsumers;
-    const buffered = this.connection.bufferedAmount;
-    if (buffered <= maxBufferedBytes) return true;
-    this.context.counters.increment(LIMIT_BREACHES, { limit: 'slowConsumers.maxBufferedBytes' });
-    if (topicPolicy === 'disconnect') {
-      this.noteEnd({
-        reason: 'limit-exceeded',
-        error: 'slow consumer',
-        limit: 'slowConsumers.maxBufferedBytes',
-      });
-      this.sendError(
-        'slow consumer',
-        `This connection fell behind: ${buffered} bytes waited to be sent to it, more than ` +
-          `slowConsumers.maxBufferedBytes (${maxBufferedBytes}); the broker's slowConsumers.topicPolicy is ` +
-          "'disconnect'. Read faster, subscribe to less, or ask for less with x-max-rate or x-conflate-key; " +
-          'an operator can raise slowConsumers.maxBufferedBytes.',
-      );
-      return false;
-    }
-    subscription.flow ??= this.newFlow(0, '');
-    subscription.flow.drop('slow-consumer');
-    if (message.topic !== null) message.topic.dropped++;
-    return false;
+    return admitTopicMessage(this, subscription, message);
   }
 
   /** SUBSCRIBE with x-max-rate and/or x-conflate-key: give the subscription its flow. */
   limitFlow(subscription: Subscription, maxRate: number, conflateKey: string): void {
-    subscription.flow = this.newFlow(maxRate, conflateKey);
-    subscription.limited = subscription.flow.limited;
-    if (subscription.limited) this.hasLimitedFlows = true;
+    limitTopicFlow(this, subscription, maxRate, conflateKey);
   }
 
-  private newFlow(maxRate: number, conflateKey: string): TopicFlow {
-    return new TopicFlow({
-      maxRate,
-      conflateKey,
-      maxHeldBytes: this.context.config.slowConsumers.maxBufferedBytes,
-      counters: this.context.counters,
-    });
+  // ── resumption (parking.ts) ──────────────────────────────────────────
+
+  /** The resume window passed (or the held messages outgrew their cap): release everything as a normal close. */
+  endParked(): void {
+    endParkedSession(this);
+  }
+
+  /** Take over a parked session (CONNECT with its resume token); returns what to write again. */
+  adopt(parked: Session, lastSeenId: string | undefined): Delivery[] {
+    return adoptParkedSession(this, parked, lastSeenId);
   }
 
   // ── endings ──────────────────────────────────────────────────────────
 
-  /**
-   * Refuse what the client did: one ERROR frame naming the problem (with
-   * `receipt-id` when the frame asked for a receipt), then close this
-   * connection only. Anything else thrown is a bug: logged, same ending.
-   */
+  /** Refuse what the client did: one ERROR naming the problem, then close this connection only (failures.ts). */
   fail(err: unknown, receiptId?: string): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
-    const limit = breachedLimit(err);
-    if (limit !== undefined) this.context.counters.increment(LIMIT_BREACHES, { limit });
-    let message: string;
-    let detail: string;
-    const extra = err instanceof SessionError ? err.headers : [];
-    if (err instanceof StoreWriteError) {
-      message = 'message not stored';
-      detail = `The broker could not commit this to its store (${err.message}); it was not accepted. Retry later.`;
-      this.context.logger.error({ session: this.id, err }, 'store write failed');
-    } else if (isUserError(err)) {
-      message = err.message;
-      detail = err.detail;
-    } else {
-      message = 'internal error';
-      detail =
-        'The broker failed to process this frame. The failure has been logged; please report it.';
-      this.context.logger.error(
-        { session: this.id, err },
-        'unexpected error while handling a frame',
-      );
-    }
-    this.noteEnd(
-      limit === undefined
-        ? { reason: 'error', error: message }
-        : { reason: 'limit-exceeded', error: message, limit },
-    );
-    this.sendError(message, detail, receiptId, extra);
+    failSession(this, err, receiptId);
   }
 
   /** Send ERROR and close gracefully (queued data, then the ERROR, then the close). */
@@ -600,7 +478,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   }
 
   /** Give back everything the session holds: unacked messages return to their queues, open transactions abort. */
-  private release(): void {
+  release(): void {
     this.context.scheduler.remove(this);
     this.lazyTransactions = null;
     const subscriptions = [...this.subscriptions.values()];
@@ -613,71 +491,9 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
 
   // ── heart-beats and time limits (driven by the shared scheduler) ─────
 
-  /**
-   * The socket dropped without DISCONNECT: keep subscriptions and unacked
-   * messages for the resume window, holding what arrives meanwhile, so the
-   * client can reconnect and carry on without a gap.
-   */
-  private park(): void {
-    this.state = 'parked';
-    this.parser.stop();
-    this.lazyTransactions = null;
-    this.resumption ??= new Resumption();
-    this.resumption.parkedUntil = Date.now() + this.context.config.resume.windowMs;
-    this.context.parkSession(this);
-  }
-
-  private hold(delivery: Delivery): void {
-    if (!this.resumption!.hold(delivery, this.context.config.resume)) this.endParked();
-  }
-
-  /** The resume window passed (or the held messages outgrew their cap): release everything as a normal close. */
-  endParked(): void {
-    if (this.state !== 'parked') return;
-    this.context.unparkSession(this);
-    this.release();
-    this.state = 'closed';
-    this.context.sessionClosed(this);
-  }
-
-  /**
-   * Take over a parked session (CONNECT with its resume token): its id (so
-   * temp queues and client-id stay), subscriptions with their unacknowledged
-   * messages, and what it held while parked. Returns what to write again.
-   */
-  adopt(parked: Session, lastSeenId: string | undefined): Delivery[] {
-    this.id = parked.id;
-    this.clientId = parked.clientId;
-    this.nextHandle = parked.nextHandle;
-    this.hasLimitedFlows ||= parked.hasLimitedFlows;
-    for (const [id, subscription] of parked.subscriptions) {
-      subscription.consumer = this;
-      subscription.setWirePrefix(`subscription:${escapeHeader(id, this.version)}\n`);
-      this.subscriptions.set(id, subscription);
-      this.subscriptionsByHandle.set(subscription.handle, subscription);
-    }
-    if (parked.lazyAutoSubscriptions !== null) {
-      for (const [destination, subscription] of parked.lazyAutoSubscriptions) {
-        this.autoSubscriptions.set(destination, subscription);
-      }
-    }
-    const resend = parked.resumption?.toResend(lastSeenId) ?? [];
-    parked.retire();
-    return resend;
-  }
-
-  /** A resumed connection took this session over: it is gone without releasing what it handed on. */
-  retire(): void {
-    this.context.scheduler.remove(this);
-    this.state = 'closed';
-    this.subscriptions.clear();
-    this.subscriptionsByHandle.clear();
-    this.context.sessionClosed(this);
-  }
-
   onTick(now: number, tickMs: number): void {
     if (this.state === 'parked') {
-      if (now > this.resumption!.parkedUntil) this.endParked();
+      if (now > this.resumption!.parkedUntil) endParkedSession(this);
       return;
     }
     if (this.readSinceTick) {
@@ -727,7 +543,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
             [['message', 'heart-beat timeout']],
             'Nothing arrived within the agreed heart-beat.\n',
           );
-          this.park();
+          parkSession(this);
           this.connection.destroy();
           return;
         }
@@ -739,7 +555,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
         return;
       }
     }
-    if (this.hasLimitedFlows) this.tickFlows(now);
+    if (this.hasLimitedFlows) tickTopicFlows(this, now);
     // Send early by up to one tick so the gap the client sees never exceeds the agreed interval.
     if (this.sendEveryMs > 0 && now - this.lastWriteAt >= this.sendEveryMs - tickMs) {
       this.write(HEARTBEAT_EOL);
@@ -757,16 +573,6 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.inboundBytes = Math.min(bytes, this.inboundBytes + (elapsed * bytes) / 1000);
   }
 
-  /** x-max-rate budgets refill; what conflation held goes out as far as room and budget allow. */
-  private tickFlows(now: number): void {
-    for (const subscription of this.subscriptions.values()) {
-      const flow = subscription.flow;
-      if (flow === null || !subscription.limited) continue;
-      flow.refill(now);
-      if (flow.heldCount > 0) subscription.flushHeld();
-    }
-  }
-
   /** Called by CONNECT once the heart-beat agreement is known. */
   startHeartbeats(sendEveryMs: number, expectEveryMs: number): void {
     this.sendEveryMs = sendEveryMs;
@@ -776,56 +582,4 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.context.scheduler.requireResolution(sendEveryMs);
     this.context.scheduler.requireResolution(expectEveryMs);
   }
-}
-
-/** ERROR for a connection sending faster than limits.maxInbound{Frames,Bytes}PerSecond. */
-function inboundRateExceeded(kind: 'frames' | 'bytes', perSecond: number): SessionError {
-  const key =
-    kind === 'frames' ? 'limits.maxInboundFramesPerSecond' : 'limits.maxInboundBytesPerSecond';
-  return new SessionError(
-    'limit-exceeded',
-    'rate limit exceeded',
-    `This connection sent more than ${perSecond} ${kind} per second (${key}). Send more slowly, ` +
-      `or spread the load over several connections; an operator can raise ${key} in the broker config.`,
-  );
-}
-
-/** Frames a client may send after CONNECT before CONNECTED (while its login is checked). */
-const MAX_HELD_FRAMES = 64;
-
-/** Parser limits whose ERRORs come from the codec, by ProtocolError code. */
-const PARSER_LIMITS = new Map([
-  ['frame-too-large', 'limits.maxFrameSize'],
-  ['too-many-headers', 'limits.maxHeaders'],
-  ['header-line-too-long', 'limits.maxHeaderLineLength'],
-]);
-
-/**
- * The config key of the limit an error reports breaching, for the breach
- * counter: an explicit `limit` (BrokerError), a parser limit by its code, or
- * for 'limit-exceeded' the `limits.*` key its detail names. Undefined otherwise.
- */
-function breachedLimit(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const { limit, code, detail } = err as { limit?: unknown; code?: unknown; detail?: unknown };
-  if (typeof limit === 'string') return limit;
-  if (typeof code !== 'string') return undefined;
-  if (code === 'limit-exceeded')
-    return typeof detail === 'string' ? /\blimits\.\w+/.exec(detail)?.[0] : undefined;
-  return PARSER_LIMITS.get(code);
-}
-
-/**
- * Errors that describe what the client did wrong (codec, session, broker,
- * selector): each carries a stable `code` and a `detail` for the ERROR body.
- */
-function isUserError(err: unknown): err is Error & { code: string; detail: string } {
-  if (err instanceof ProtocolError || err instanceof SessionError || err instanceof BrokerError) {
-    return true;
-  }
-  return (
-    err instanceof Error &&
-    typeof (err as { code?: unknown }).code === 'string' &&
-    typeof (err as { detail?: unknown }).detail === 'string'
-  );
 }

@@ -1,6 +1,12 @@
 /** Small pieces shared by the transport adapters. */
 import { STATUS_CODES } from 'node:http';
-import type { Connection, HttpHandler, HttpRequestInfo, HttpResponseData } from './connection.js';
+import type {
+  Connection,
+  ConnectionHandler,
+  HttpHandler,
+  HttpRequestInfo,
+  HttpResponseData,
+} from './connection.js';
 
 /**
  * Called when code above the transport (acceptor.accept or a handler
@@ -19,6 +25,23 @@ export const defaultErrorReporter: TransportErrorReporter = (error, connection) 
   const peer = connection ? ` (${connection.transport} ${connection.remoteAddress})` : '';
   console.error(`stompede transport: handler threw, connection destroyed${peer}:`, error);
 };
+
+/**
+ * Tell the handler (if accepted) that its connection closed. A throw is
+ * reported, not raised: the connection is gone, there is nothing left to fail.
+ */
+export function notifyClosed(
+  handler: ConnectionHandler | undefined,
+  connection: Connection,
+  onError: TransportErrorReporter,
+): void {
+  if (!handler) return;
+  try {
+    handler.onClose();
+  } catch (err) {
+    onError(err, connection);
+  }
+}
 
 /** `404 Not Found`, as written on an HTTP/1.1 status line. */
 export function statusLine(status: number): string {

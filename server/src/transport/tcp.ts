@@ -9,6 +9,7 @@ import { normaliseAddress } from './address.js';
 import {
   DEFAULT_HIGH_WATER_MARK,
   defaultErrorReporter,
+  notifyClosed,
   type TransportErrorReporter,
 } from './common.js';
 import type {
@@ -20,6 +21,7 @@ import type {
   TransportKind,
 } from './connection.js';
 import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
+import { closeOnce, listenNodeServer } from './node-listen.js';
 import { isTlsSocket, verifiedPeerCertificate } from './tls-material.js';
 
 /** TCP keep-alive probe delay. Liveness proper is STOMP heart-beating; this reaps dead peers. */
@@ -196,13 +198,7 @@ class SocketConnection implements Connection, BatchedWriter {
     this.closed = true;
     this.ending = true;
     if (this.endTimer) clearTimeout(this.endTimer);
-    const handler = this.handler;
-    if (!handler) return;
-    try {
-      handler.onClose();
-    } catch (err) {
-      this.onError(err, this);
-    }
+    notifyClosed(this.handler, this, this.onError);
   }
 
   private fail(err: unknown): void {
@@ -248,26 +244,14 @@ export function listenTcp(
       adaptSocket(socket, acceptor, options);
     },
   );
-  return new Promise<Listener>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      // Accept failures (EMFILE…) after this point: report, keep running.
-      server.on('error', (err) => (options.onError ?? defaultErrorReporter)(err));
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : options.port;
-      let closed = false;
-      resolve({
-        host: options.host,
-        port,
-        close: async () => {
-          if (closed) return;
-          closed = true;
-          // Stop accepting; live connections belong to their sessions, so we
-          // do not wait for them (server.close's callback would).
-          server.close();
-        },
-      });
-    });
-  });
+  const onError = options.onError ?? defaultErrorReporter;
+  return listenNodeServer(server, options.host, options.port, onError).then((port) => ({
+    host: options.host,
+    port,
+    // Stop accepting; live connections belong to their sessions, so we do
+    // not wait for them (server.close's callback would).
+    close: closeOnce(() => {
+      server.close();
+    }),
+  }));
 }

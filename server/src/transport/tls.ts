@@ -12,6 +12,7 @@ import { createServer } from 'node:tls';
 import { normaliseAddress } from './address.js';
 import { defaultErrorReporter } from './common.js';
 import type { ConnectionAcceptor, SecureListener } from './connection.js';
+import { closeOnce, listenNodeServer } from './node-listen.js';
 import { adaptSocket, type TcpListenOptions } from './tcp.js';
 import { secureContextOptions, type TlsServerOptions } from './tls-material.js';
 
@@ -48,30 +49,17 @@ export function listenTls(
   server.on('tlsClientError', (err, socket) => {
     tls.onTlsError?.(err, normaliseAddress(socket.remoteAddress));
   });
-  return new Promise<SecureListener>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      // Accept failures (EMFILE…) after this point: report, keep running.
-      server.on('error', (err) => onError(err));
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : options.port;
-      let closed = false;
-      resolve({
-        host: options.host,
-        port,
-        close: async () => {
-          if (closed) return;
-          closed = true;
-          // Stop accepting; live connections belong to their sessions.
-          server.close();
-        },
-        reloadTls: async (material) => {
-          // New handshakes use the new context; established sessions keep
-          // theirs. Throws (keeping the old one) when it is unusable.
-          server.setSecureContext(secureContextOptions(material));
-        },
-      });
-    });
-  });
+  return listenNodeServer(server, options.host, options.port, onError).then((port) => ({
+    host: options.host,
+    port,
+    // Stop accepting; live connections belong to their sessions.
+    close: closeOnce(() => {
+      server.close();
+    }),
+    reloadTls: async (material) => {
+      // New handshakes use the new context; established sessions keep
+      // theirs. Throws (keeping the old one) when it is unusable.
+      server.setSecureContext(secureContextOptions(material));
+    },
+  }));
 }

@@ -24,6 +24,7 @@ import {
   defaultErrorReporter,
   EMPTY_BODY,
   expectsBody,
+  notifyClosed,
   pathnameOf,
   payloadTooLarge,
   runHttpHandler,
@@ -43,6 +44,7 @@ import {
   type SecureListener,
 } from './connection.js';
 import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
+import { closeOnce, listenNodeServer } from './node-listen.js';
 import {
   DEFAULT_ORIGIN_OPTIONS,
   type OriginOptions,
@@ -242,13 +244,7 @@ class WsConnection implements Connection, BatchedWriter {
     if (this.closed) return;
     this.closed = true;
     this.ending = true;
-    const handler = this.handler;
-    if (!handler) return;
-    try {
-      handler.onClose();
-    } catch (err) {
-      this.onError(err, this);
-    }
+    notifyClosed(this.handler, this, this.onError);
   }
 
   private fail(err: unknown): void {
@@ -498,40 +494,26 @@ function listenWsServer(
   // Malformed requests ('clientError') keep node's default handling: a 400
   // response, or a quiet destroy after ECONNRESET.
 
-  return new Promise<Listener | SecureListener>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      // Accept failures (EMFILE…) after this point: report, keep running.
-      server.on('error', (err) => onError(err));
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : options.port;
-      let closed = false;
-      const listener: Listener = {
-        host: options.host,
-        port,
-        close: async () => {
-          if (closed) return;
-          closed = true;
-          // Stops listening and closes idle keep-alive HTTP connections; we do
-          // not wait for the rest (upgraded sockets belong to their sessions).
-          server.close();
-          await upgrader.close();
-        },
-      };
-      if (!tls) {
-        resolve(listener);
-        return;
-      }
-      const secure: SecureListener = {
-        ...listener,
-        reloadTls: async (material) => {
-          // Throws (keeping the old context) when the material is unusable.
-          (server as HttpsServer).setSecureContext(secureContextOptions(material));
-        },
-      };
-      resolve(secure);
-    });
+  return listenNodeServer(server, options.host, options.port, onError).then((port) => {
+    const listener: Listener = {
+      host: options.host,
+      port,
+      close: closeOnce(async () => {
+        // Stops listening and closes idle keep-alive HTTP connections; we do
+        // not wait for the rest (upgraded sockets belong to their sessions).
+        server.close();
+        await upgrader.close();
+      }),
+    };
+    if (!tls) return listener;
+    const secure: SecureListener = {
+      ...listener,
+      reloadTls: async (material) => {
+        // Throws (keeping the old context) when the material is unusable.
+        (server as HttpsServer).setSecureContext(secureContextOptions(material));
+      },
+    };
+    return secure;
   });
 }
 
