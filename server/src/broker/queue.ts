@@ -1,100 +1,26 @@
 import type { DestinationPolicy } from '../config.js';
 import type { Message, QueueEntry } from './message.js';
-import { MessageDeque } from './message-deque.js';
+import { NOBODY, QueueConsumers, type QueueVerdict } from './queue-consumers.js';
+import {
+  NO_QUEUE_ARGUMENTS,
+  type QueueArguments,
+  type QueueFeed,
+  type QueueHost,
+} from './queue-host.js';
+import { PRIORITIES, ReadyEntries } from './queue-ready.js';
+import { RedeliverySchedule, redeliveryDelay } from './queue-redelivery.js';
 import { InOutRates } from './rates.js';
 import type { MessageSource, Subscription } from './subscription.js';
 
-/** What a queue needs from its broker: persistence, dead-lettering, and being forgotten when unused. */
-export interface QueueHost {
-  /** Store a persistent entry; resolves once durable. Null when this queue keeps nothing on disk. */
-  persist(queue: Queue, entry: QueueEntry): Promise<void> | null;
-  /** Remove the durable copy of a settled entry (fire and forget: a lost removal means a redelivery, never a loss). */
-  unpersist(queue: Queue, entry: QueueEntry): void;
-  /** An entry leaves the queue unsettled: past its redelivery limit, expired, rejected, or over the length limit. */
-  deadLetter(queue: Queue, entry: QueueEntry, reason: DeadLetterReason): void;
-  /** An auto-delete queue lost its last consumer: unbind and drop it. */
-  autoDelete(queue: Queue): void;
-  /** Empty and without consumers: the owner may forget it. */
-  idle(queue: Queue): void;
-  /**
-   * The policy's maxDepth made the queue lose `entry`: the oldest waiting one
-   * (overflow 'drop-oldest'), or the arriving one (overflow 'refuse', on a
-   * path that cannot refuse its producer, such as a virtual-topic copy).
-   */
-  overflow?(queue: Queue, entry: QueueEntry): void;
-}
+export type { QueueRefusal, QueueVerdict } from './queue-consumers.js';
+export type { DeadLetterReason, QueueArguments, QueueFeed, QueueHost } from './queue-host.js';
+export { NO_QUEUE_ARGUMENTS } from './queue-host.js';
 
-/**
- * Where a queue's messages come from when they live elsewhere (a cluster's
- * Redis stream): told after each dispatch, so it can fetch what the
- * consumers have room for, and told about deliveries that failed.
- */
-export interface QueueFeed {
-  /** The queue dispatched (or lost its last consumer): fetch more, or hand back what it holds. */
-  wake(queue: Queue): void;
-  /** These entries failed delivery and go back for another: their counts must outlive this node. */
-  requeued(queue: Queue, entries: readonly QueueEntry[]): void;
-}
-
-export type DeadLetterReason = 'max-redeliveries' | 'expired' | 'rejected' | 'maxlen';
-
-/** RabbitMQ queue arguments (`x-message-ttl`, …), fixed when the queue is first declared. */
-export interface QueueArguments {
-  /** Messages expire this long after they enter the queue, ms (0 = no TTL). */
-  messageTtlMs: number;
-  /** Most ready messages; the oldest is dropped (dead-lettered) beyond it (0 = no limit). */
-  maxLength: number;
-  /** Exchange dead-lettered messages go to ('' = the policy's dead-letter queue). */
-  deadLetterExchange: string;
-  /** Routing key for them ('' = keep their own). */
-  deadLetterRoutingKey: string;
-}
-
-export const NO_QUEUE_ARGUMENTS: QueueArguments = {
-  messageTtlMs: 0,
-  maxLength: 0,
-  deadLetterExchange: '',
-  deadLetterRoutingKey: '',
-};
-
-const PRIORITIES = 10;
 /**
  * How far past a message nobody can take (busy group, no matching selector)
  * the dispatcher looks for others, per priority (ActiveMQ pages 200 too).
  */
 const DISPATCH_LOOKAHEAD = 200;
-/** pick(): no consumer has credit and buffer room, so nothing more can go out now. */
-const NOBODY = Symbol('nobody');
-
-function hasRoom(subscription: Subscription): boolean {
-  return subscription.hasCredit && subscription.consumer.ready;
-}
-
-/**
- * Why a queue consumer passes a message over: another consumer is the
- * exclusive one, it has no credit or buffer room now (the message waits),
- * its selector is false, or (explain only) the message's group belongs to
- * another consumer. Null: it can take it.
- */
-export type QueueRefusal = 'exclusive' | 'no-room' | 'selector' | 'group';
-
-export interface QueueVerdict {
-  subscription: Subscription;
-  refusal: QueueRefusal | null;
-  next: boolean;
-}
-
-/** The one decision pick() and explain() share, so explain cannot drift from dispatch. */
-function consumerRefusal(
-  candidate: Subscription,
-  message: Message,
-  exclusive: Subscription | null,
-): QueueRefusal | null {
-  if (exclusive !== null && candidate !== exclusive) return 'exclusive';
-  if (!hasRoom(candidate)) return 'no-room';
-  if (candidate.selector !== null && !candidate.selector(message.headers)) return 'selector';
-  return null;
-}
 
 /**
  * Point-to-point destination: each message goes to exactly one consumer,
@@ -110,18 +36,13 @@ export class Queue implements MessageSource {
   readonly destination: string;
   readonly policy: DestinationPolicy;
   private readonly host: QueueHost;
-  private readonly ready: MessageDeque[] = Array.from(
-    { length: PRIORITIES },
-    () => new MessageDeque(),
-  );
-  private readyCount = 0;
-  /** Entries waiting out a redelivery delay, soonest first. */
-  private scheduled: QueueEntry[] = [];
-  private scheduleTimer: NodeJS.Timeout | null = null;
-  private consumers: Subscription[] = [];
-  private readonly groups = new Map<string, Subscription>();
-  private exclusive: Subscription | null = null;
-  private cursor = 0;
+  private readonly ready = new ReadyEntries();
+  /** Entries waiting out a redelivery delay. */
+  private readonly scheduled = new RedeliverySchedule((due) => {
+    this.ready.returnInOrder(due);
+    this.dispatch();
+  });
+  private readonly consumers = new QueueConsumers();
   private dispatching = false;
   private dispatchAgain = false;
   private deleted = false;
@@ -155,11 +76,11 @@ export class Queue implements MessageSource {
 
   /** Messages waiting (ready or waiting out a redelivery delay), not counting those in flight. */
   get depth(): number {
-    return this.readyCount + this.scheduled.length;
+    return this.ready.count + this.scheduled.length;
   }
 
   get consumerCount(): number {
-    return this.consumers.length;
+    return this.consumers.count;
   }
 
   /** Whether a SEND must be refused: maxDepth messages wait and the policy's overflow is 'refuse'. */
@@ -170,7 +91,7 @@ export class Queue implements MessageSource {
 
   /** Whether nothing waits and nobody listens. */
   get idle(): boolean {
-    return this.consumers.length === 0 && this.depth === 0;
+    return this.consumers.count === 0 && this.depth === 0;
   }
 
   /**
@@ -188,7 +109,7 @@ export class Queue implements MessageSource {
       if (entry.expiresAt === 0 || deadline < entry.expiresAt) entry.expiresAt = deadline;
     }
     const stored = this.host.persist(this, entry);
-    this.pushReady(entry);
+    this.ready.push(entry);
     if (this.args.maxLength > 0) this.enforceMaxLength();
     if (stored === null) {
       this.dispatch();
@@ -225,7 +146,7 @@ export class Queue implements MessageSource {
   private uncommitted(write: Promise<void>, batch: QueueEntry[]): void {
     if (this.unstoredWrite === write) this.forgetUnstored();
     for (const entry of batch) {
-      this.removeReady(entry);
+      this.ready.remove(entry);
       entry.persisted = false;
       this.enqueued--;
     }
@@ -242,7 +163,7 @@ export class Queue implements MessageSource {
   restore(entry: QueueEntry): void {
     entry.persisted = true;
     entry.deliveryRecord = true;
-    this.pushReady(entry);
+    this.ready.push(entry);
   }
 
   attach(subscription: Subscription): void {
@@ -252,26 +173,13 @@ export class Queue implements MessageSource {
 
   /** Add a consumer whose source is something else (a wildcard subscription over several queues). */
   addConsumer(subscription: Subscription): void {
-    this.consumers.push(subscription);
-    this.electExclusive();
+    this.consumers.add(subscription);
     this.dispatch();
   }
 
-  /** ActiveMQ's exclusive consumer: the first `activemq.exclusive` subscriber takes everything while it lives. */
-  private electExclusive(): void {
-    this.exclusive = this.consumers.find((c) => c.exclusive) ?? null;
-  }
-
   detach(subscription: Subscription, unacked: QueueEntry[]): void {
-    const index = this.consumers.indexOf(subscription);
-    if (index >= 0) {
-      this.consumers.splice(index, 1);
-      if (this.cursor > index) this.cursor--;
-      if (this.cursor >= this.consumers.length) this.cursor = 0;
-      this.electExclusive();
-    }
-    for (const [group, owner] of this.groups) if (owner === subscription) this.groups.delete(group);
-    if (this.autoDelete && this.consumers.length === 0) {
+    this.consumers.remove(subscription);
+    if (this.autoDelete && this.consumers.count === 0) {
       this.host.autoDelete(this);
       return;
     }
@@ -296,24 +204,12 @@ export class Queue implements MessageSource {
 
   /** RabbitMQ's `x-max-length` with its default overflow: drop (dead-letter) the oldest. */
   private enforceMaxLength(): void {
-    while (this.readyCount > this.args.maxLength) {
-      const oldest = this.oldestReady();
-      if (oldest === undefined) return;
-      const entry = this.takeReady(oldest, 0);
+    while (this.ready.count > this.args.maxLength) {
+      const entry = this.ready.takeOldest();
+      if (entry === undefined) return;
       this.deadLettered++;
       this.host.deadLetter(this, entry, 'maxlen');
     }
-  }
-
-  /** The ready deque whose head was published first. */
-  private oldestReady(): MessageDeque | undefined {
-    let oldest: MessageDeque | undefined;
-    for (const deque of this.ready) {
-      const head = deque.peek();
-      if (head !== undefined && (oldest === undefined || head.seq < oldest.peek()!.seq))
-        oldest = deque;
-    }
-    return oldest;
   }
 
   /**
@@ -329,15 +225,8 @@ export class Queue implements MessageSource {
       return false;
     }
     while (this.depth >= maxDepth) {
-      const oldest = this.oldestReady();
-      let entry: QueueEntry | undefined;
-      if (oldest !== undefined) {
-        entry = this.takeReady(oldest, 0);
-      } else {
-        entry = this.scheduled.shift();
-        if (entry === undefined) break;
-        this.armTimer();
-      }
+      const entry = this.ready.takeOldest() ?? this.scheduled.shift();
+      if (entry === undefined) break;
       this.dropped++;
       if (entry.persisted) {
         entry.persisted = false;
@@ -371,15 +260,15 @@ export class Queue implements MessageSource {
         continue;
       }
       this.redelivered++;
-      const delay = this.redeliveryDelay(entry.deliveries);
+      const delay = redeliveryDelay(this.policy, entry.deliveries);
       if (delay > 0) {
         entry.notBefore = now + delay;
-        this.schedule(entry);
+        this.scheduled.add(entry);
       } else {
         back.push(entry);
       }
     }
-    this.returnToReady(back);
+    this.ready.returnInOrder(back);
     this.dispatch();
     this.checkIdle();
   }
@@ -391,19 +280,14 @@ export class Queue implements MessageSource {
   /** Drop every waiting message; returns how many. */
   purge(): number {
     let count = 0;
-    for (const deque of this.ready) {
-      for (const entry of deque.clear()) {
-        if (entry.persisted) this.host.unpersist(this, entry);
-        count++;
-      }
-    }
-    for (const entry of this.scheduled) {
+    for (const entry of this.ready.clear()) {
       if (entry.persisted) this.host.unpersist(this, entry);
       count++;
     }
-    this.scheduled = [];
-    this.readyCount = 0;
-    this.clearTimer();
+    for (const entry of this.scheduled.clear()) {
+      if (entry.persisted) this.host.unpersist(this, entry);
+      count++;
+    }
     return count;
   }
 
@@ -415,14 +299,7 @@ export class Queue implements MessageSource {
 
   /** Waiting entries in delivery order (priority, then publish order), without consuming them. */
   browse(limit: number): QueueEntry[] {
-    const out: QueueEntry[] = [];
-    for (let p = PRIORITIES - 1; p >= 0 && out.length < limit; p--) {
-      for (const entry of this.ready[p]!.toArray()) {
-        if (out.length >= limit) break;
-        out.push(entry);
-      }
-    }
-    return out;
+    return this.ready.browse(limit);
   }
 
   /**
@@ -430,16 +307,7 @@ export class Queue implements MessageSource {
    * waiting here; a consumer without a credit limit (auto ack) counts as `cap`.
    */
   demand(cap: number): number {
-    let free = 0;
-    for (const subscription of this.consumers) {
-      if (!subscription.consumer.ready) continue;
-      free +=
-        subscription.ackMode === 'auto'
-          ? cap
-          : Math.max(0, subscription.prefetch - subscription.unacked);
-      if (free >= cap) break;
-    }
-    return Math.min(free, cap) - this.depth;
+    return this.consumers.room(cap) - this.depth;
   }
 
   /**
@@ -447,53 +315,39 @@ export class Queue implements MessageSource {
    * without settling them: a feed hands them back to where they came from.
    */
   takeWaiting(taken: (entry: QueueEntry) => boolean): QueueEntry[] {
-    const out: QueueEntry[] = [];
-    for (const deque of this.ready) {
-      const kept: QueueEntry[] = [];
-      for (const entry of deque.clear()) (taken(entry) ? out : kept).push(entry);
-      for (const entry of kept) deque.push(entry);
-    }
-    const keptScheduled: QueueEntry[] = [];
-    for (const entry of this.scheduled) (taken(entry) ? out : keptScheduled).push(entry);
-    this.scheduled = keptScheduled;
-    this.readyCount = this.ready.reduce((sum, deque) => sum + deque.length, 0);
-    this.armTimer();
+    const out = this.ready.takeWhere(taken);
+    for (const entry of this.scheduled.takeWhere(taken)) out.push(entry);
     return out;
   }
 
   /** Deliveries of this queue awaiting ACK/NACK (consumers reading several queues through a wildcard are not counted). */
   get inFlight(): number {
-    let count = 0;
-    for (const consumer of this.consumers) if (consumer.source === this) count += consumer.unacked;
-    return count;
+    return this.consumers.unackedFrom(this);
   }
 
   /** Take every waiting entry out (DLQ replay), in delivery order; the caller owns their stored copies now. */
   takeAll(): QueueEntry[] {
-    const out = this.browse(Number.POSITIVE_INFINITY);
-    out.push(...this.scheduled);
-    for (const deque of this.ready) deque.clear();
-    this.readyCount = 0;
-    this.scheduled = [];
-    this.clearTimer();
+    const out = this.ready.browse(Number.POSITIVE_INFINITY);
+    this.ready.clear();
+    for (const entry of this.scheduled.clear()) out.push(entry);
     return out;
   }
 
   /** Put back entries takeAll() handed out and the caller could not place elsewhere. */
   putBack(entries: QueueEntry[]): void {
-    this.returnToReady(entries);
+    this.ready.returnInOrder(entries);
     this.dispatch();
   }
 
-  /** Every entry this queue holds right now (ready and scheduled), for a clean shutdown's bookkeeping. */
   /** Visit every waiting entry without copying them (a clean stop walks a million, issue 9). */
   forEachEntry(visit: (entry: QueueEntry) => void): void {
-    for (const deque of this.ready) for (let i = 0; i < deque.length; i++) visit(deque.at(i)!);
-    for (const entry of this.scheduled) visit(entry);
+    this.ready.forEach(visit);
+    this.scheduled.forEach(visit);
   }
 
+  /** Every entry this queue holds right now (ready and scheduled). */
   entries(): QueueEntry[] {
-    return [...this.ready.flatMap((deque) => deque.toArray()), ...this.scheduled];
+    return [...this.ready.toArray(), ...this.scheduled.toArray()];
   }
 
   /** Deliver waiting messages while some consumer can take them. Re-entrant calls fold into the running loop. */
@@ -521,10 +375,11 @@ export class Queue implements MessageSource {
    * a bounded lookahead, so it does not block the ones behind it.
    */
   private dispatchLoop(): void {
-    if (this.consumers.length === 0 || this.deleted) return;
+    if (this.consumers.count === 0 || this.deleted) return;
+    const ready = this.ready;
     let now = 0;
     for (let p = PRIORITIES - 1; p >= 0; p--) {
-      const deque = this.ready[p]!;
+      const deque = ready.ofPriority(p);
       let index = 0;
       while (index < deque.length && index < DISPATCH_LOOKAHEAD) {
         const entry = deque.at(index)!;
@@ -534,81 +389,25 @@ export class Queue implements MessageSource {
         if (expires !== 0) {
           if (now === 0) now = Date.now();
           if (expires <= now) {
-            this.takeReady(deque, index);
+            ready.take(deque, index);
             this.expire(entry);
             continue;
           }
         }
-        const consumer = this.pick(entry);
+        const consumer = this.consumers.pick(entry);
         if (consumer === NOBODY) return;
         if (consumer === null) {
           index++;
           continue;
         }
-        this.hand(consumer, this.takeReady(deque, index));
+        this.hand(consumer, ready.take(deque, index));
       }
     }
   }
 
-  /**
-   * The consumer for `entry`: its group's consumer, else the next one
-   * round-robin with credit, buffer room and a matching selector (only the
-   * exclusive consumer, when there is one). Null when someone has room but
-   * cannot take this message; NOBODY when no consumer has room at all.
-   */
-  private pick(entry: QueueEntry): Subscription | null | typeof NOBODY {
-    const exclusive = this.exclusive;
-    const group = entry.message.groupId;
-    if (group !== null) {
-      const owner = this.groups.get(group);
-      if (owner !== undefined) {
-        if (hasRoom(owner)) return owner;
-        return this.anyoneHasRoom() ? null : NOBODY;
-      }
-    }
-    const count = this.consumers.length;
-    let room = false;
-    for (let i = 0; i < count; i++) {
-      const index = (this.cursor + i) % count;
-      const candidate = this.consumers[index]!;
-      const refusal = consumerRefusal(candidate, entry.message, exclusive);
-      if (refusal === 'exclusive' || refusal === 'no-room') continue;
-      room = true;
-      if (refusal !== null) continue;
-      this.cursor = (index + 1) % count;
-      if (group !== null) this.groups.set(group, candidate);
-      return candidate;
-    }
-    return room ? null : NOBODY;
-  }
-
-  /**
-   * Each consumer's verdict on `message` as dispatch (pick) would decide it
-   * now, in round-robin order from the next one: routing explain. `next` is
-   * the consumer that would get it.
-   */
+  /** Routing explain: each consumer's verdict on `message` as dispatch would decide it now. */
   explain(message: Message): QueueVerdict[] {
-    const out: QueueVerdict[] = [];
-    const owner = message.groupId === null ? undefined : this.groups.get(message.groupId);
-    const count = this.consumers.length;
-    let chosen = false;
-    for (let i = 0; i < count; i++) {
-      const candidate = this.consumers[(this.cursor + i) % count]!;
-      // As pick(): a group's owner takes its messages whenever it has room.
-      let refusal: QueueRefusal | null;
-      if (owner === undefined) refusal = consumerRefusal(candidate, message, this.exclusive);
-      else if (candidate !== owner) refusal = 'group';
-      else refusal = hasRoom(candidate) ? null : 'no-room';
-      const next = refusal === null && !chosen;
-      if (next) chosen = true;
-      out.push({ subscription: candidate, refusal, next });
-    }
-    return out;
-  }
-
-  private anyoneHasRoom(): boolean {
-    for (const consumer of this.consumers) if (hasRoom(consumer)) return true;
-    return false;
+    return this.consumers.explain(message);
   }
 
   private hand(consumer: Subscription, entry: QueueEntry): void {
@@ -629,80 +428,6 @@ export class Queue implements MessageSource {
   private expire(entry: QueueEntry): void {
     this.expired++;
     this.host.deadLetter(this, entry, 'expired');
-  }
-
-  private pushReady(entry: QueueEntry): void {
-    this.ready[entry.priority]!.push(entry);
-    this.readyCount++;
-  }
-
-  private takeReady(deque: MessageDeque, index: number): QueueEntry {
-    this.readyCount--;
-    return deque.removeAt(index)!;
-  }
-
-  private removeReady(entry: QueueEntry): void {
-    const deque = this.ready[entry.priority]!;
-    for (let i = 0; i < deque.length; i++) {
-      if (deque.at(i) === entry) {
-        this.takeReady(deque, i);
-        return;
-      }
-    }
-  }
-
-  private returnToReady(entries: QueueEntry[]): void {
-    if (entries.length === 0) return;
-    const byPriority = new Map<number, QueueEntry[]>();
-    for (const entry of entries) {
-      const list = byPriority.get(entry.priority);
-      if (list === undefined) byPriority.set(entry.priority, [entry]);
-      else list.push(entry);
-    }
-    for (const [priority, list] of byPriority) this.ready[priority]!.insertInOrder(list);
-    this.readyCount += entries.length;
-  }
-
-  /** Exponential backoff from the policy: delay × multiplier^(n-1), capped. */
-  private redeliveryDelay(deliveries: number): number {
-    const { redeliveryDelayMs, redeliveryBackoffMultiplier, maxRedeliveryDelayMs } = this.policy;
-    if (redeliveryDelayMs === 0) return 0;
-    const delay = redeliveryDelayMs * redeliveryBackoffMultiplier ** Math.max(0, deliveries - 1);
-    return Math.min(delay, maxRedeliveryDelayMs);
-  }
-
-  private schedule(entry: QueueEntry): void {
-    let i = this.scheduled.length;
-    while (i > 0 && this.scheduled[i - 1]!.notBefore > entry.notBefore) i--;
-    this.scheduled.splice(i, 0, entry);
-    this.armTimer();
-  }
-
-  private armTimer(): void {
-    this.clearTimer();
-    const first = this.scheduled[0];
-    if (first === undefined) return;
-    this.scheduleTimer = setTimeout(
-      () => this.releaseDue(),
-      Math.max(0, first.notBefore - Date.now()),
-    );
-    // A pending redelivery should not by itself keep the process alive.
-    this.scheduleTimer.unref();
-  }
-
-  private clearTimer(): void {
-    if (this.scheduleTimer !== null) clearTimeout(this.scheduleTimer);
-    this.scheduleTimer = null;
-  }
-
-  private releaseDue(): void {
-    this.scheduleTimer = null;
-    const now = Date.now();
-    let due = 0;
-    while (due < this.scheduled.length && this.scheduled[due]!.notBefore <= now) due++;
-    this.returnToReady(this.scheduled.splice(0, due));
-    this.armTimer();
-    this.dispatch();
   }
 
   private checkIdle(): void {

@@ -35,6 +35,7 @@ import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { IndexColumns, SeqKeyReader } from './lmdb-index.js';
+import { ARENA_RECORD_MAX, RecordArena, writeUtf8 } from './lmdb-write-buffers.js';
 import {
   type DurableSubscriptionRecord,
   type RecoveredMessage,
@@ -84,38 +85,66 @@ interface Databases {
 const FIXED_BYTES = 1 + 8 + 8 + 4 + 4;
 
 function writeString(buf: Buffer, pos: number, value: string): number {
-  const written = buf.write(value, pos + 4, 'utf8');
+  const written = writeUtf8(buf, pos + 4, value);
   buf.writeUInt32LE(written, pos);
   return pos + 4 + written;
 }
 
 export function encodeMessage(message: StoredMessage): Buffer {
-  const { headers, body } = message;
-  const names = Object.keys(headers);
-  // An upper bound (a UTF-16 code unit is at most 3 UTF-8 bytes) instead of
-  // measuring every string first: one pass over the headers into a scratch
-  // buffer, then the record at its exact size (allocating at the bound would
-  // take two or three times the record from Buffer's shared pool) (issue 9).
-  let bound = FIXED_BYTES + 3 * message.id.length;
-  for (const name of names) bound += 8 + 3 * (name.length + headers[name]!.length);
+  const bound = recordBound(message);
   if (bound > recordScratch.length) {
     recordScratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * recordScratch.length));
   }
-  const buf = recordScratch;
-  buf[0] = message.priority;
-  buf.writeDoubleLE(message.expires, 1);
-  buf.writeDoubleLE(message.timestamp, 9);
-  let pos = writeString(buf, 17, message.id);
+  // Fields into a scratch buffer, then the record at its exact size
+  // (allocating at the bound would take two or three times the record from
+  // Buffer's shared pool) (issue 9).
+  const pos = encodeFieldsInto(recordScratch, 0, message);
+  const record = Buffer.allocUnsafe(pos + message.body.length);
+  recordScratch.copy(record, 0, 0, pos);
+  message.body.copy(record, pos);
+  return record;
+}
+
+/**
+ * An upper bound of a record's size (a UTF-16 code unit is at most 3 UTF-8
+ * bytes) instead of measuring every string first.
+ */
+function recordBound(message: StoredMessage): number {
+  const { headers } = message;
+  let bound = FIXED_BYTES + 3 * message.id.length + message.body.length;
+  for (const name in headers) bound += 8 + 3 * (name.length + headers[name]!.length);
+  return bound;
+}
+
+/** Writes a record's fields (everything but the body) at `start`; returns where the body goes. */
+function encodeFieldsInto(buf: Buffer, start: number, message: StoredMessage): number {
+  const { headers } = message;
+  const names = Object.keys(headers);
+  buf[start] = message.priority;
+  buf.writeDoubleLE(message.expires, start + 1);
+  buf.writeDoubleLE(message.timestamp, start + 9);
+  let pos = writeString(buf, start + 17, message.id);
   buf.writeUInt32LE(names.length, pos);
   pos += 4;
   for (const name of names) {
     pos = writeString(buf, pos, name);
     pos = writeString(buf, pos, headers[name]!);
   }
-  const record = Buffer.allocUnsafe(pos + body.length);
-  buf.copy(record, 0, 0, pos);
-  body.copy(record, pos);
-  return record;
+  return pos;
+}
+
+/**
+ * The record of `message` for a put: encoded straight into the write
+ * arena (no Buffer object and no copy of its fields per record), or on its
+ * own when it is too big for the arena.
+ */
+function recordForPut(arena: RecordArena, message: StoredMessage): Buffer {
+  const bound = recordBound(message);
+  if (bound > ARENA_RECORD_MAX) return encodeMessage(message);
+  const chunk = arena.reserve(bound);
+  const pos = encodeFieldsInto(chunk, chunk.start, message);
+  arena.seal(pos + message.body.copy(chunk, pos));
+  return chunk;
 }
 
 /** Where encodeMessage writes a record's fields; grows to the largest seen. */
@@ -385,6 +414,9 @@ export class LmdbStore implements Store {
   private batchResult: Promise<void> | null = null;
   private batchOps: { count: number } = { count: 0 };
 
+  /** The chunk records are encoded into (store/lmdb-write-buffers.ts). */
+  private readonly arena = new RecordArena();
+
   private commits = 0;
   private writes = 0;
   private lastCommitMs = 0;
@@ -556,11 +588,15 @@ export class LmdbStore implements Store {
   }
 
   appendQueueMessage(queue: string, message: StoredMessage): Promise<void> {
-    return this.write(1, () => this.db.messages.put([queue, message.seq], encodeMessage(message)));
+    return this.write(1, () =>
+      this.db.messages.put([queue, message.seq], recordForPut(this.arena, message)),
+    );
   }
 
   removeQueueMessage(queue: string, seq: number, deliveryRecord = true): Promise<void> {
-    if (!deliveryRecord) return this.write(1, () => this.db.messages.remove([queue, seq]));
+    if (!deliveryRecord) {
+      return this.write(1, () => this.db.messages.remove([queue, seq]));
+    }
     return this.write(2, () => {
       const key: SeqKey = [queue, seq];
       const removed = this.db.messages.remove(key);
