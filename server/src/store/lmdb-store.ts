@@ -30,19 +30,41 @@
  * flush.)
  */
 
-import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { endianness } from 'node:os';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Database, open, type RootDatabase } from 'lmdb';
+import { open, type RootDatabase } from 'lmdb';
 import { IndexColumns, SeqKeyReader } from './lmdb-index.js';
-import { ARENA_RECORD_MAX, RecordArena, writeUtf8 } from './lmdb-write-buffers.js';
+import {
+  checkDataFile,
+  commitErrorOf,
+  type Databases,
+  damagedError,
+  describeIoError,
+  errno,
+  errorText,
+  ignoreCommitFailure,
+  initialise,
+  LMDB_DATABASES,
+  LMDB_FILE_NAME,
+  PERMISSION_CODES,
+  permissionError,
+  prepareDirectory,
+  type SeqKey,
+} from './lmdb-open.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  RECORD_INDEX_DECODER,
+  type RecordIndex,
+  recordForPut,
+} from './lmdb-records.js';
+import { RecordArena } from './lmdb-write-buffers.js';
 import {
   type DurableSubscriptionRecord,
   type RecoveredMessage,
   type RecoveredQueueIndex,
   type RecoveredState,
   type RecoverOptions,
-  STORE_FORMAT_VERSION,
   type Store,
   type StoredMessage,
   StoreOpenError,
@@ -50,340 +72,9 @@ import {
   StoreWriteError,
 } from './store.js';
 
-/** The data file inside the data directory; LMDB adds `<name>-lock` beside it. */
-export const LMDB_FILE_NAME = 'stompede.lmdb';
-
-/** Sub-database names and encodings; exported for tests that write the file directly. */
-export const LMDB_DATABASES = {
-  meta: { name: 'meta', encoding: 'msgpack' },
-  messages: { name: 'messages', encoding: 'binary' },
-  deliveries: { name: 'deliveries', encoding: 'msgpack' },
-  durables: { name: 'durables', encoding: 'msgpack' },
-  history: { name: 'history', encoding: 'binary' },
-} as const;
-
-type SeqKey = [string, number];
-
-interface Databases {
-  meta: Database<unknown, string>;
-  messages: Database<Buffer, SeqKey>;
-  deliveries: Database<number, SeqKey>;
-  durables: Database<DurableSubscriptionRecord, string>;
-  history: Database<Buffer, SeqKey>;
-}
-
-// ---------------------------------------------------------------------------
-// Message encoding.
-//
-// A compact little-endian layout (the seq is in the key):
-//   u8 priority | f64 expires | f64 timestamp | str id | u32 headerCount |
-//   (str name, str value) * headerCount | body (rest of the value)
-// where str = u32 byteLength + UTF-8 bytes. 25 bytes of fixed overhead plus
-// 8 per header; no JSON, no per-field names.
-// ---------------------------------------------------------------------------
-
-const FIXED_BYTES = 1 + 8 + 8 + 4 + 4;
-
-function writeString(buf: Buffer, pos: number, value: string): number {
-  const written = writeUtf8(buf, pos + 4, value);
-  buf.writeUInt32LE(written, pos);
-  return pos + 4 + written;
-}
-
-export function encodeMessage(message: StoredMessage): Buffer {
-  const bound = recordBound(message);
-  if (bound > recordScratch.length) {
-    recordScratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * recordScratch.length));
-  }
-  // Fields into a scratch buffer, then the record at its exact size
-  // (allocating at the bound would take two or three times the record from
-  // Buffer's shared pool) (issue 9).
-  const pos = encodeFieldsInto(recordScratch, 0, message);
-  const record = Buffer.allocUnsafe(pos + message.body.length);
-  recordScratch.copy(record, 0, 0, pos);
-  message.body.copy(record, pos);
-  return record;
-}
-
-/**
- * An upper bound of a record's size (a UTF-16 code unit is at most 3 UTF-8
- * bytes) instead of measuring every string first.
- */
-function recordBound(message: StoredMessage): number {
-  const { headers } = message;
-  let bound = FIXED_BYTES + 3 * message.id.length + message.body.length;
-  for (const name in headers) bound += 8 + 3 * (name.length + headers[name]!.length);
-  return bound;
-}
-
-/** Writes a record's fields (everything but the body) at `start`; returns where the body goes. */
-function encodeFieldsInto(buf: Buffer, start: number, message: StoredMessage): number {
-  const { headers } = message;
-  const names = Object.keys(headers);
-  buf[start] = message.priority;
-  buf.writeDoubleLE(message.expires, start + 1);
-  buf.writeDoubleLE(message.timestamp, start + 9);
-  let pos = writeString(buf, start + 17, message.id);
-  buf.writeUInt32LE(names.length, pos);
-  pos += 4;
-  for (const name of names) {
-    pos = writeString(buf, pos, name);
-    pos = writeString(buf, pos, headers[name]!);
-  }
-  return pos;
-}
-
-/**
- * The record of `message` for a put: encoded straight into the write
- * arena (no Buffer object and no copy of its fields per record), or on its
- * own when it is too big for the arena.
- */
-function recordForPut(arena: RecordArena, message: StoredMessage): Buffer {
-  const bound = recordBound(message);
-  if (bound > ARENA_RECORD_MAX) return encodeMessage(message);
-  const chunk = arena.reserve(bound);
-  const pos = encodeFieldsInto(chunk, chunk.start, message);
-  arena.seal(pos + message.body.copy(chunk, pos));
-  return chunk;
-}
-
-/** Where encodeMessage writes a record's fields; grows to the largest seen. */
-let recordScratch: Buffer = Buffer.allocUnsafeSlow(4096);
-
-/** What lazy recovery reads of a record: its priority and expiry (the first 17 bytes). */
-interface RecordIndex {
-  priority: number;
-  expires: number;
-}
-
-const recordIndex: RecordIndex = { priority: 0, expires: 0 };
-const expiresBytes = new Uint8Array(8);
-const expiresView = new DataView(expiresBytes.buffer);
-
-/**
- * An lmdb-js decoder that reads priority and expiry straight from the
- * record's bytes in lmdb's shared read buffer (a decoder gets them without
- * the copy lmdb-js makes for 'binary' values) into one reused object, which
- * the caller reads before the next record.
- */
-const RECORD_INDEX_DECODER = {
-  encode(): Buffer {
-    throw new Error('the record index view is read-only');
-  },
-  decode(bytes: Uint8Array, size: number): RecordIndex {
-    if (size < FIXED_BYTES) throw new RangeError('stored message is truncated');
-    recordIndex.priority = bytes[0]!;
-    for (let i = 0; i < 8; i++) expiresBytes[i] = bytes[1 + i]!;
-    recordIndex.expires = expiresView.getFloat64(0, true);
-    return recordIndex;
-  },
-};
-
-/** Decodes a value written by encodeMessage. The body is a view into `buf`, which must not be reused. */
-export function decodeMessage(seq: number, buf: Buffer): StoredMessage {
-  const priority = buf[0]!;
-  const expires = buf.readDoubleLE(1);
-  const timestamp = buf.readDoubleLE(9);
-  let pos = 17;
-  let len = buf.readUInt32LE(pos);
-  const id = buf.toString('utf8', pos + 4, pos + 4 + len);
-  pos += 4 + len;
-  const count = buf.readUInt32LE(pos);
-  pos += 4;
-  // Null prototype: a header named `__proto__` or `constructor` is plain data,
-  // and the broker can take the object as a message's headers without a copy.
-  const headers: Record<string, string> = Object.create(null);
-  for (let i = 0; i < count; i++) {
-    len = buf.readUInt32LE(pos);
-    const name = buf.toString('utf8', pos + 4, pos + 4 + len);
-    pos += 4 + len;
-    len = buf.readUInt32LE(pos);
-    const value = buf.toString('utf8', pos + 4, pos + 4 + len);
-    pos += 4 + len;
-    headers[name] = value;
-  }
-  if (pos > buf.length) throw new RangeError(`stored message ${seq} is truncated`);
-  return { seq, id, headers, body: buf.subarray(pos), priority, expires, timestamp };
-}
-
-// ---------------------------------------------------------------------------
-// Opening.
-// ---------------------------------------------------------------------------
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function errno(err: unknown): string | number | undefined {
-  return (err as { code?: string | number } | null)?.code;
-}
-
-const PERMISSION_CODES = new Set<string | number>(['EACCES', 'EPERM', 'EROFS', 13, 1, 30]);
-
-function permissionError(path: string, err: unknown): StoreOpenError {
-  return new StoreOpenError(
-    path,
-    `cannot use data directory ${path}: ${errorText(err)}. Fix its permissions, or choose another --data-dir.`,
-  );
-}
-
-function damagedError(path: string, reason: string): StoreOpenError {
-  return new StoreOpenError(
-    path,
-    `${path} is damaged or is not a Stompede data file (${reason}). Restore it from a backup, or move it away to start with an empty store.`,
-  );
-}
-
-/** Create the data directory and check that it can be written. */
-function prepareDirectory(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
-  } catch (err) {
-    throw permissionError(dir, err);
-  }
-}
-
-const MDB_MAGIC = 0xbeefc0de;
-const MDB_DATA_VERSION = 2;
-const P_META = 0x08;
-// 64-bit page header: pgno u64, txnid u64, pad u16, flags u16, lower u16, upper u16.
-const PAGE_HEADER_BYTES = 24;
-
-/**
- * lmdb-js 3.5 crashes the process (SIGSEGV) when mdb_env_open rejects a file
- * it cannot parse, instead of throwing, so the file is checked here first the
- * way LMDB itself does (mdb_env_read_header): both meta pages present, with
- * the meta flag, the magic and the data version. Checked on 64-bit
- * little-endian builds, the layout every supported platform uses.
- */
-function checkDataFile(path: string): void {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) throw damagedError(path, 'not a regular file');
-    size = st.size;
-  } catch (err) {
-    if (err instanceof StoreOpenError) throw err;
-    if (errno(err) === 'ENOENT') return;
-    throw permissionError(path, err);
-  }
-  for (const file of [path, `${path}-lock`]) {
-    try {
-      accessSync(file, constants.R_OK | constants.W_OK);
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw permissionError(file, err);
-    }
-  }
-  // An empty file is initialised by LMDB as a new environment.
-  if (size === 0 || endianness() !== 'LE' || !['x64', 'arm64'].includes(process.arch)) return;
-
-  const readAt = (fd: number, offset: number): Buffer => {
-    const buf = Buffer.alloc(64);
-    const n = readSync(fd, buf, 0, buf.length, offset);
-    return buf.subarray(0, n);
-  };
-  const isMeta = (page: Buffer): boolean =>
-    page.length >= 64 &&
-    (page.readUInt16LE(18) & P_META) !== 0 &&
-    page.readUInt32LE(PAGE_HEADER_BYTES) === MDB_MAGIC;
-
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw permissionError(path, err);
-  }
-  try {
-    const first = readAt(fd, 0);
-    if (!isMeta(first)) throw damagedError(path, 'not an LMDB file');
-    const version = first.readUInt32LE(PAGE_HEADER_BYTES + 4) & 0xffff;
-    if (version !== MDB_DATA_VERSION) {
-      throw damagedError(
-        path,
-        `LMDB data version ${version}, this build reads ${MDB_DATA_VERSION}`,
-      );
-    }
-    // mm_dbs[0].md_pad holds the page size: after magic, version, address, mapsize.
-    const pageSize = first.readUInt32LE(PAGE_HEADER_BYTES + 24);
-    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
-      throw damagedError(path, `bad page size ${pageSize}`);
-    }
-    if (size < 2 * pageSize) throw damagedError(path, 'truncated');
-    if (!isMeta(readAt(fd, pageSize))) throw damagedError(path, 'second meta page is damaged');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function openDatabases(root: RootDatabase): Databases {
-  const { meta, messages, deliveries, durables, history } = LMDB_DATABASES;
-  return {
-    meta: root.openDB<unknown, string>(meta),
-    messages: root.openDB<Buffer, SeqKey>(messages),
-    deliveries: root.openDB<number, SeqKey>(deliveries),
-    durables: root.openDB<DurableSubscriptionRecord, string>(durables),
-    history: root.openDB<Buffer, SeqKey>(history),
-  };
-}
-
-/** Create the sub-databases and stamp the format on a new file, or check an existing file's format. */
-function initialise(root: RootDatabase, path: string): Databases {
-  // The root database's keys are the names of the sub-databases.
-  const names = [...root.getKeys()];
-  if (names.length === 0) {
-    let dbs: Databases | undefined;
-    // One transaction, so a crash here never leaves sub-databases without a format stamp.
-    root.transactionSync(() => {
-      dbs = openDatabases(root);
-      dbs.meta.putSync('formatVersion', STORE_FORMAT_VERSION);
-    });
-    return dbs!;
-  }
-  const version = names.includes(LMDB_DATABASES.meta.name)
-    ? root.openDB<unknown, string>(LMDB_DATABASES.meta).get('formatVersion')
-    : undefined;
-  if (version === STORE_FORMAT_VERSION) return openDatabases(root);
-  if (typeof version === 'number' && Number.isInteger(version) && version > STORE_FORMAT_VERSION) {
-    throw new StoreOpenError(
-      path,
-      `${path} was written by a newer Stompede (format ${version}; this build reads ${STORE_FORMAT_VERSION}). Upgrade Stompede, or point --data-dir at another directory.`,
-    );
-  }
-  throw new StoreOpenError(
-    path,
-    `${path} has an unknown store format (format ${version === undefined ? 'missing' : JSON.stringify(version)}; this build reads ${STORE_FORMAT_VERSION}). Restore it from a backup, upgrade Stompede, or point --data-dir at another directory.`,
-  );
-}
-
-// ---------------------------------------------------------------------------
-// Write errors.
-// ---------------------------------------------------------------------------
-
-const IO_HINTS: Record<number, string> = {
-  5: 'I/O error — disk full or failing?',
-  27: 'file too large',
-  28: 'no space left on device — disk full',
-  30: 'read-only file system',
-  122: 'disk quota exceeded',
-};
-
-function describeIoError(err: unknown): string {
-  const code = errno(err);
-  const hint = typeof code === 'number' ? IO_HINTS[code] : undefined;
-  return hint ? `${errorText(err)} (${hint})` : errorText(err);
-}
-
-/** lmdb-js rejects failed commits with a generic error whose `commitError` promise carries the real one. */
-function commitErrorOf(err: unknown): PromiseLike<unknown> | undefined {
-  const commitError = (err as { commitError?: PromiseLike<unknown> } | null)?.commitError;
-  return commitError && typeof commitError.then === 'function' ? commitError : undefined;
-}
-
-function ignoreCommitFailure(err: unknown): void {
-  commitErrorOf(err)?.then(undefined, () => {});
-}
+// Importers (tests, bench/lib/fill-store.mjs) take these from here, as before the split.
+export { LMDB_DATABASES, LMDB_FILE_NAME } from './lmdb-open.js';
+export { decodeMessage, encodeMessage } from './lmdb-records.js';
 
 // ---------------------------------------------------------------------------
 // The store.
