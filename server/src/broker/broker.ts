@@ -22,8 +22,8 @@ import { type DeadLetterReason, NO_QUEUE_ARGUMENTS, Queue, type QueueHost } from
 import { bindingArguments, queueArguments } from './queue-arguments.js';
 import { QueueFanIn } from './queue-fan-in.js';
 import { BrokerRates } from './rates.js';
-import { RecordedDeliveries, restoreQueueMessages } from './recovery.js';
-import { DURABLE_PREFIX, QUEUE_PREFIX, storeNameOf } from './store-names.js';
+import { BrokerRecovery } from './recovery.js';
+import { storeNameOf } from './store-names.js';
 import type { Consumer, Subscription } from './subscription.js';
 import { SubscriptionTrie } from './subscription-trie.js';
 import { TempDestinations } from './temp-destinations.js';
@@ -65,8 +65,6 @@ export class Broker implements QueueHost {
   private nextSeq = 1;
   /** The newest store write issued; the store commits in order, so it settling means all before it did. */
   private lastWrite: Promise<void> | null = null;
-  /** Delivery counts the store holds for recovered messages, so a clean stop writes only changes. */
-  private recordedDeliveries = new RecordedDeliveries();
   private readonly policyCache = new Map<string, DestinationPolicy>();
   /** Set by joinCluster(): topics and queues shared with the other nodes through Redis. */
   private cluster: ClusterLink | null = null;
@@ -86,6 +84,8 @@ export class Broker implements QueueHost {
   readonly admin: AdminViews;
   /** Joining a cluster and what other nodes send here (cluster-membership.ts). */
   private readonly membership: ClusterMembership;
+  /** Start-up from the store and the delivery counts written at a clean stop (recovery.ts). */
+  private readonly recovery: BrokerRecovery;
 
   constructor(config: BrokerConfig, store: Store, counters: Counters = new Counters()) {
     this.config = config;
@@ -133,9 +133,11 @@ export class Broker implements QueueHost {
       takeSeq: () => this.nextSeq++,
       track: (write: Promise<void>) => this.track(write),
       writeBarrier: () => this.lastWrite,
+      queue: (name: string, destination: string) => this.queue(name, destination),
     };
     this.admin = new AdminViews(parts);
     this.membership = new ClusterMembership(parts);
+    this.recovery = new BrokerRecovery(parts);
   }
 
   /** A fresh message-id, unique within this broker run (and across runs, by its time+random prefix). */
@@ -637,49 +639,12 @@ export class Broker implements QueueHost {
   /** Rebuild queues, durable subscriptions and history from the store (recovery.ts). */
   recover(state: RecoveredState, cleanShutdown: boolean): void {
     this.nextSeq = Math.max(this.nextSeq, state.maxSeq + 1);
-    for (const record of state.durableSubscriptions) this.durables.restore(record);
-    this.recordedDeliveries = restoreQueueMessages(state, cleanShutdown, this.store, (storeName) =>
-      this.recoveredQueue(storeName),
-    );
-    for (const [destination, messages] of state.history) {
-      this.histories.restore(resolveDestination(destination).name, destination, messages);
-    }
-  }
-
-  /**
-   * The queue a stored queue name belongs to, or undefined for one no
-   * longer wanted (a durable subscription that was dropped), whose leftovers
-   * are cleared from the store.
-   */
-  private recoveredQueue(storeName: string): Queue | undefined {
-    if (storeName.startsWith(QUEUE_PREFIX)) {
-      const name = storeName.slice(QUEUE_PREFIX.length);
-      return this.queue(name, `/queue/${name}`);
-    }
-    const queue = storeName.startsWith(DURABLE_PREFIX)
-      ? this.durables.queueOf(storeName.slice(DURABLE_PREFIX.length))
-      : undefined;
-    if (queue === undefined) void this.track(this.store.clearQueue(storeName)).catch(() => {});
-    return queue;
+    this.recovery.recover(state, cleanShutdown);
   }
 
   /** Record how often each stored message was delivered, so a clean restart flags exactly those redelivered. */
-  async recordDeliveries(): Promise<void> {
-    const writes: Promise<void>[] = [];
-    const recorded = this.recordedDeliveries;
-    const all: Queue[] = [...this.queues.values(), ...this.durables.queues()];
-    for (const queue of all) {
-      const storeName = storeNameOf(queue);
-      if (storeName === null) continue;
-      // Only counts that differ from the store's: most waiting messages were never handed out.
-      queue.forEachEntry((entry) => {
-        if (entry.persisted && recorded.differs(storeName, entry.seq, entry.deliveries)) {
-          writes.push(this.store.recordDelivery(storeName, entry.seq, entry.deliveries));
-          recorded.note(storeName, entry.seq, entry.deliveries);
-        }
-      });
-    }
-    await Promise.all(writes);
+  recordDeliveries(): Promise<void> {
+    return this.recovery.recordDeliveries();
   }
 
   // ── destinations ─────────────────────────────────────────────────────
