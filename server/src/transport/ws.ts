@@ -17,18 +17,13 @@ import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { normaliseAddress } from './address.js';
 import {
-  bodyLength,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_WS_PATHS,
-  declaredLength,
   defaultErrorReporter,
   EMPTY_BODY,
-  expectsBody,
   notifyClosed,
   pathnameOf,
-  payloadTooLarge,
   runHttpHandler,
-  statusLine,
   type TransportErrorReporter,
 } from './common.js';
 import {
@@ -37,8 +32,6 @@ import {
   type ConnectionHandler,
   DEFAULT_MAX_HTTP_BODY_BYTES,
   type HttpHandler,
-  type HttpRequestInfo,
-  type HttpResponseData,
   type Listener,
   type PeerCertificate,
   type SecureListener,
@@ -59,6 +52,7 @@ import {
   type TlsServerOptions,
   verifiedPeerCertificate,
 } from './tls-material.js';
+import { answerUpgradeWithHttp, serveHttp, toRequestInfo } from './ws-http.js';
 
 export interface WsAttachOptions {
   /** Paths that upgrade to WebSocket. Default ['/stomp', '/ws']. */
@@ -330,100 +324,6 @@ class WsUpgrader {
     // live connections are untouched.
     return new Promise((resolve) => this.wss.close(() => resolve()));
   }
-}
-
-function requestHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue;
-    headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
-function toRequestInfo(request: IncomingMessage, body: Buffer): HttpRequestInfo {
-  return {
-    method: (request.method ?? 'GET').toUpperCase(),
-    url: request.url ?? '/',
-    headers: requestHeaders(request),
-    body,
-    remoteAddress: normaliseAddress(request.socket.remoteAddress),
-  };
-}
-
-function responseHeaders(response: HttpResponseData): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (name.toLowerCase() !== 'content-length') headers[name] = value;
-  }
-  headers['content-length'] = String(bodyLength(response.body));
-  return headers;
-}
-
-/**
- * One plain HTTP request: read the body when one is announced (bounded by
- * maxBody; past it 413 and the connection closes), run the handler, and
- * write its answer now or when it settles (unless the client left).
- */
-function serveHttp(
-  httpHandler: HttpHandler,
-  request: IncomingMessage,
-  res: ServerResponse,
-  maxBody: number,
-  onError: TransportErrorReporter,
-): void {
-  const respond = (response: HttpResponseData): void => {
-    if (res.headersSent || res.destroyed) return;
-    res.writeHead(response.status, responseHeaders(response));
-    // node:http writes no body for HEAD by itself.
-    res.end(response.body);
-  };
-  const method = (request.method ?? 'GET').toUpperCase();
-  const headers = requestHeaders(request);
-  if (!expectsBody(method, headers)) {
-    runHttpHandler(httpHandler, toRequestInfo(request, EMPTY_BODY), onError, respond);
-    return;
-  }
-  if (declaredLength(headers) > maxBody) {
-    respond(payloadTooLarge(maxBody));
-    request.resume();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let refused = false;
-  request.on('data', (chunk: Buffer) => {
-    if (refused) return;
-    size += chunk.length;
-    if (size > maxBody) {
-      refused = true;
-      chunks.length = 0;
-      respond(payloadTooLarge(maxBody));
-      return;
-    }
-    chunks.push(chunk);
-  });
-  request.on('end', () => {
-    if (refused) return;
-    runHttpHandler(httpHandler, toRequestInfo(request, Buffer.concat(chunks)), onError, respond);
-  });
-  // A client that vanishes mid-body: nothing to answer.
-  request.on('error', () => {});
-}
-
-/** Answer an upgrade request we will not upgrade with a plain HTTP response, then close. */
-function answerUpgradeWithHttp(socket: Duplex, response: HttpResponseData, isHead: boolean): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  let head = `HTTP/1.1 ${statusLine(response.status)}\r\nconnection: close\r\n`;
-  for (const [name, value] of Object.entries(responseHeaders(response))) {
-    if (name.toLowerCase() !== 'connection') head += `${name}: ${value}\r\n`;
-  }
-  socket.on('error', () => {});
-  socket.write(`${head}\r\n`);
-  socket.end(isHead ? undefined : response.body);
 }
 
 /**
