@@ -131,7 +131,7 @@ export class ClusterMembership implements ClusterLinkHost {
   /** A message another node published to topic `name`: this node's subscribers, histories and durables. */
   deliverRemoteTopic(name: string, message: Message): void {
     const host = this.host;
-    host.histories.append(name, message)?.catch(() => {});
+    host.histories.appendRemote(name, message);
     // Counted as delivered here; its node counted it as published.
     const stats = host.topicStats.of(name, host.hasSubscribers);
     message.topic = stats;

@@ -26,6 +26,8 @@ export function retains(retention: HistoryRetention): boolean {
 export class TopicHistory {
   private messages: Message[] = [];
   private head = 0;
+  /** Ids adopted from the cluster's stream whose live copy may still arrive. */
+  private readonly inFlight = new Set<string>();
   readonly retention: HistoryRetention;
   /** Told of each message dropped for the count limit (the broker counts those of its global ceiling). */
   private readonly onCountTrim: (() => void) | undefined;
@@ -67,15 +69,50 @@ export class TopicHistory {
 
   /**
    * Put messages published before this history started (read from the
-   * cluster's stream) in front of what it has; ones it already has (by
-   * message id: heard live while they were being read) are skipped.
+   * cluster's stream) in front of what it has heard live. The stream is
+   * written before the live PUBLISH goes out, so it can be ahead of what
+   * this node has heard. Each node publishes in order, so per origin (the
+   * message-id's prefix): stream messages after the last one heard live
+   * are on their way live and are left to arrive that way; ones heard live
+   * keep their live copy. For an origin with nothing heard live yet, the
+   * stream's messages are adopted and remembered, so that a live copy still
+   * in flight is not kept twice (see `heardBefore`); an origin heard only
+   * after the read sent every message the stream holds before it listened.
    */
   adoptOlder(older: readonly Message[], now: number): void {
     const kept = this.messages.slice(this.head);
-    const have = new Set(kept.map((m) => m.id));
-    this.messages = older.filter((m) => !have.has(m.id)).concat(kept);
+    const heard = new Set(kept.map((m) => m.id));
+    const originsHeard = new Set(kept.map((m) => originOf(m.id)));
+    const lastHeard = new Map<string, number>();
+    for (let i = 0; i < older.length; i++) {
+      if (heard.has(older[i]!.id)) lastHeard.set(originOf(older[i]!.id), i);
+    }
+    const adopted: Message[] = [];
+    for (let i = 0; i < older.length; i++) {
+      const message = older[i]!;
+      if (heard.has(message.id)) continue;
+      const last = lastHeard.get(originOf(message.id));
+      if (last !== undefined && i > last) continue;
+      if (!originsHeard.has(originOf(message.id))) this.inFlight.add(message.id);
+      adopted.push(message);
+    }
+    this.messages = adopted.concat(kept);
     this.head = 0;
     this.trim(now);
+  }
+
+  /**
+   * Whether a message heard live was already adopted from the cluster's
+   * stream by `adoptOlder` (so this history holds it): the caller does not
+   * keep it again. Each id answers true once.
+   */
+  heardBefore(messageId: string): boolean {
+    return this.inFlight.size > 0 && this.inFlight.delete(messageId);
+  }
+
+  /** Stop remembering stream messages whose live copy never came (they were heard before this node listened). */
+  forgetInFlight(): void {
+    this.inFlight.clear();
   }
 
   /** Forget every message (the cluster's shared history replaces what this node kept alone). */
@@ -138,4 +175,10 @@ export function selectAcross(
 
 function merge(parts: Message[][]): Message[] {
   return parts.flat().sort((a, b) => a.seq - b.seq);
+}
+
+/** The broker that published a message: its message-ids are `<broker prefix>-<counter>`. */
+function originOf(messageId: string): string {
+  const dash = messageId.lastIndexOf('-');
+  return dash < 0 ? messageId : messageId.slice(0, dash);
 }

@@ -20,6 +20,8 @@ export interface TopicHistoriesHost {
  * keeps the write rate down, and recovery trims whatever extra it finds.
  */
 const TRIM_STEP = 128;
+/** How long stream messages adopted at a cluster join wait for a live copy that may be in flight. */
+const IN_FLIGHT_GRACE_MS = 30_000;
 
 /**
  * The retained history of every topic whose policy keeps some, in memory
@@ -75,7 +77,18 @@ export class TopicHistories {
 
   /** Messages of topic `name` published before this node joined, oldest first (see TopicHistory.adoptOlder). */
   adoptOlder(name: string, older: readonly Message[]): void {
-    this.of(name)?.adoptOlder(older, Date.now());
+    const history = this.of(name);
+    if (history === null) return;
+    history.adoptOlder(older, Date.now());
+    // A live copy in flight arrives within moments; the rest were heard before this node listened.
+    setTimeout(() => history.forgetInFlight(), IN_FLIGHT_GRACE_MS).unref();
+  }
+
+  /** Keep a message another node published, unless it was already adopted from the cluster's stream. */
+  appendRemote(name: string, message: Message): void {
+    const history = this.of(name);
+    if (history === null || history.heardBefore(message.id)) return;
+    this.append(name, message)?.catch(() => {});
   }
 
   /** Names of the topics that keep a history. */
