@@ -68,16 +68,7 @@ export function encodeMessageFrame(
   body: Uint8Array,
   version: StompVersion,
 ): Buffer {
-  const bodyLength = body.length;
-  const lines = headerLinesText(headers, version);
-  const text =
-    bodyLength !== 0 ? `${head}${lines}${CONTENT_LENGTH}:${bodyLength}\n\n` : `${head}${lines}\n`;
-  const textLength = Buffer.byteLength(text);
-  const out = Buffer.allocUnsafe(textLength + bodyLength + 1);
-  out.write(text, 0);
-  if (bodyLength !== 0) out.set(body, textLength);
-  out[textLength + bodyLength] = 0;
-  return out;
+  return textBodyNul(head + headerLinesText(headers, version), body);
 }
 
 /**
@@ -109,9 +100,17 @@ export function encodeMessageTailOf(
   body: Uint8Array,
   version: StompVersion,
 ): Buffer {
+  return textBodyNul(headerLinesText(headers, version), body);
+}
+
+/**
+ * `lines` (header lines, already escaped), content-length when the body is
+ * non-empty, the blank line, the body and the NUL, in one allocation and one
+ * text write.
+ */
+function textBodyNul(lines: string, body: Uint8Array): Buffer {
   const bodyLength = body.length;
-  let text = headerLinesText(headers, version);
-  text += bodyLength !== 0 ? `${CONTENT_LENGTH}:${bodyLength}\n\n` : '\n';
+  const text = bodyLength !== 0 ? `${lines}${CONTENT_LENGTH}:${bodyLength}\n\n` : `${lines}\n`;
   const bodyStart = Buffer.byteLength(text);
   const out = Buffer.allocUnsafe(bodyStart + bodyLength + 1);
   out.write(text, 0);

@@ -20,9 +20,9 @@ import type {
   PeerCertificate,
   TransportKind,
 } from './connection.js';
-import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
 import { closeOnce, listenNodeServer } from './node-listen.js';
 import { isTlsSocket, verifiedPeerCertificate } from './tls-material.js';
+import { TurnCork } from './turn-cork.js';
 
 /** TCP keep-alive probe delay. Liveness proper is STOMP heart-beating; this reaps dead peers. */
 const KEEPALIVE_INITIAL_DELAY_MS = 60_000;
@@ -52,13 +52,7 @@ export interface TcpListenOptions extends SocketAdapterOptions {
   port: number;
 }
 
-/**
- * Most bytes held corked for the end of the turn: past this a burst is
- * written at once (more would buy no fewer syscalls; see flush-scheduler.ts).
- */
-const MAX_HELD_BYTES = 64 * 1024;
-
-class SocketConnection implements Connection, BatchedWriter {
+class SocketConnection implements Connection {
   readonly transport: TransportKind;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -71,11 +65,8 @@ class SocketConnection implements Connection, BatchedWriter {
   private ending = false;
   private needDrain = false;
   private endTimer: NodeJS.Timeout | undefined;
-  /** The socket is corked: writes of this turn wait for flushBatch (one writev). */
-  private corked = false;
-  private heldBytes = 0;
-  /** Registered with the flush scheduler for this turn. */
-  private flushQueued = false;
+  /** Corks the socket for the rest of the turn from its first write (one writev per turn). */
+  private readonly cork: TurnCork;
   private readonly highWaterMark: number;
   private readonly endTimeoutMs: number;
   private readonly onError: TransportErrorReporter;
@@ -87,6 +78,7 @@ class SocketConnection implements Connection, BatchedWriter {
     this.transport = options.transport ?? 'tcp';
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
+    this.cork = new TurnCork(socket);
     this.secure = isTlsSocket(socket);
     this.peerCertificate = isTlsSocket(socket) ? verifiedPeerCertificate(socket) : undefined;
     this.highWaterMark = Math.max(
@@ -121,19 +113,11 @@ class SocketConnection implements Connection, BatchedWriter {
     if (this.ending || this.closed) return false;
     // Corked until the end of the turn: every frame written in it leaves in
     // one writev (a queue delivering a burst to a consumer, a fan-out).
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        scheduleFlush(this);
-      }
-    }
+    this.cork.hold();
     // node:net keeps a reference to `data` until it is written: the caller
     // must not reuse the array.
     this.socket.write(data);
-    this.heldBytes += data.length;
-    if (this.heldBytes >= MAX_HELD_BYTES) this.uncork();
+    this.cork.wrote(data.length);
     // writableLength counts corked bytes too: held frames weigh on the high-water mark.
     if (this.socket.writableLength > this.highWaterMark) {
       this.needDrain = true;
@@ -142,23 +126,10 @@ class SocketConnection implements Connection, BatchedWriter {
     return true;
   }
 
-  /** End of the turn: write what this turn held. */
-  flushBatch(): void {
-    this.flushQueued = false;
-    this.uncork();
-  }
-
-  private uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.heldBytes = 0;
-    this.socket.uncork();
-  }
-
   end(): void {
     if (this.ending || this.closed) return;
     this.ending = true;
-    this.uncork();
+    this.cork.release();
     // FIN after the queued data. We keep reading (and discarding) so the
     // peer's close is seen and the kernel never answers unread data with a
     // RST that could wipe our last frames; a peer that never closes is cut off.

@@ -36,7 +36,6 @@ import {
   type PeerCertificate,
   type SecureListener,
 } from './connection.js';
-import { type BatchedWriter, scheduleFlush } from './flush-scheduler.js';
 import { closeOnce, listenNodeServer } from './node-listen.js';
 import {
   DEFAULT_ORIGIN_OPTIONS,
@@ -52,6 +51,7 @@ import {
   type TlsServerOptions,
   verifiedPeerCertificate,
 } from './tls-material.js';
+import { TurnCork } from './turn-cork.js';
 import { answerUpgradeWithHttp, serveHttp, toRequestInfo } from './ws-http.js';
 
 export interface WsAttachOptions {
@@ -94,13 +94,7 @@ export interface WsAttachment {
   close(): Promise<void>;
 }
 
-/**
- * Most bytes held corked for the end of the turn: past this a burst is
- * written at once (more would buy no fewer syscalls; see flush-scheduler.ts).
- */
-const MAX_HELD_BYTES = 64 * 1024;
-
-class WsConnection implements Connection, BatchedWriter {
+class WsConnection implements Connection {
   readonly transport = 'ws' as const;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -113,15 +107,12 @@ class WsConnection implements Connection, BatchedWriter {
   private ending = false;
   private needDrain = false;
   private readonly highWaterMark: number;
-  /** The socket is corked: the frames ws writes this turn wait for flushBatch (one writev). */
-  private corked = false;
-  private heldBytes = 0;
-  /** Registered with the flush scheduler for this turn. */
-  private flushQueued = false;
+  /** Corks the socket for the rest of the turn from its first write (one writev per turn). */
+  private readonly cork: TurnCork;
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly socket: Duplex,
+    socket: Duplex,
     request: IncomingMessage,
     highWaterMark: number,
     private readonly onError: TransportErrorReporter,
@@ -133,6 +124,7 @@ class WsConnection implements Connection, BatchedWriter {
     this.secure = isTlsSocket(raw);
     this.peerCertificate = isTlsSocket(raw) ? verifiedPeerCertificate(raw) : undefined;
     this.highWaterMark = Math.max(highWaterMark, socket.writableHighWaterMark);
+    this.cork = new TurnCork(socket);
 
     // Backpressure signal. The WebSocket object has no 'drain' event and its
     // socket (`ws._socket`) is private, but the upgrade hands us that very
@@ -158,19 +150,11 @@ class WsConnection implements Connection, BatchedWriter {
     if (this.ending || this.closed) return false;
     // Corked until the end of the turn, as TCP is: without it every frame ws
     // writes is a syscall of its own (a fan-out pays one per delivery).
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        scheduleFlush(this);
-      }
-    }
+    this.cork.hold();
     // Text when valid UTF-8, binary otherwise: see UwsConnection.writeBatch.
     // ws frames the bytes without copying: the caller must not reuse `data`.
     this.ws.send(data, { binary: !(utf8 ?? isUtf8(data)), compress: false, fin: true });
-    this.heldBytes += data.length;
-    if (this.heldBytes >= MAX_HELD_BYTES) this.uncork();
+    this.cork.wrote(data.length);
     // bufferedAmount is the socket's writableLength, which counts corked bytes too.
     if (this.ws.bufferedAmount > this.highWaterMark) {
       this.needDrain = true;
@@ -179,23 +163,10 @@ class WsConnection implements Connection, BatchedWriter {
     return true;
   }
 
-  /** End of the turn: write what this turn held. */
-  flushBatch(): void {
-    this.flushQueued = false;
-    this.uncork();
-  }
-
-  private uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.heldBytes = 0;
-    this.socket.uncork();
-  }
-
   end(): void {
     if (this.ending || this.closed) return;
     this.ending = true;
-    this.uncork();
+    this.cork.release();
     // Closing handshake (1000) queued after pending data; ws destroys the
     // socket if the peer does not answer within 30 s.
     this.ws.close(1000);
