@@ -86,8 +86,8 @@ export class TopicHistories {
 
   /** Keep a message another node published, unless it was already adopted from the cluster's stream. */
   appendRemote(name: string, message: Message): void {
-    const history = this.of(name);
-    if (history === null || history.heardBefore(message.id)) return;
+    // Only a history that adopted the stream at a join can have heard it before: no policy lookup here.
+    if (this.histories.get(name)?.heardBefore(message.id)) return;
     this.append(name, message)?.catch(() => {});
   }
 
