@@ -4,16 +4,12 @@
  * the index is collected into. Kept apart from lmdb-store.ts, which owns the
  * file layout and the write path.
  */
-import * as lmdb from 'lmdb';
+import { lmdb } from './lmdb-module.js';
 import type { RecoveredQueueIndex } from './store.js';
 
 type SeqKey = [string, number];
 
-// lmdb-js exports ordered-binary's key codec but its typings omit it.
-const { bufferToKeyValue, keyValueToBuffer } = lmdb as unknown as {
-  bufferToKeyValue(bytes: Uint8Array): unknown;
-  keyValueToBuffer(key: unknown): Uint8Array;
-};
+const { bufferToKeyValue, keyValueToBuffer } = lmdb;
 
 /** Big-endian scratch for the seq's float64 bits. */
 const seqView = new DataView(new ArrayBuffer(8));
