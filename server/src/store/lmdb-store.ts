@@ -120,7 +120,7 @@ export class LmdbStore implements Store {
     const dir = resolve(dataDir);
     const path = join(dir, LMDB_FILE_NAME);
     prepareDirectory(dir);
-    checkDataFile(path);
+    const hasData = checkDataFile(path);
     let root: RootDatabase;
     try {
       // strictAsyncOrder: a transaction() callback (clearQueue, trimHistory)
@@ -132,7 +132,7 @@ export class LmdbStore implements Store {
       throw damagedError(path, errorText(err));
     }
     try {
-      return new LmdbStore(path, root, initialise(root, path));
+      return new LmdbStore(path, root, initialise(root, path, hasData));
     } catch (err) {
       await root.close().catch(() => {});
       if (err instanceof StoreOpenError) throw err;
