@@ -204,6 +204,11 @@ export class StompedeBroker implements ConnectionAcceptor {
     }
     try {
       const store = await openStore(kind, dataDir);
+      // The pid file's fsync ran on the thread pool while the store loaded.
+      await this.lock?.durable.catch(async (err: unknown) => {
+        await store.close().catch(() => {});
+        throw err;
+      });
       // Lazy: queue messages come back as an index and are read on first use (issue 9: start-up with 1M stored).
       const state = await store.recover({ lazy: true });
       const broker = new Broker(this.config, store, this.counters);

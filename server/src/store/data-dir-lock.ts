@@ -1,6 +1,7 @@
 import {
+  close,
   closeSync,
-  fsyncSync,
+  fsync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -13,6 +14,12 @@ import { StoreOpenError } from './store.js';
 export interface DataDirLock {
   /** False when the previous broker on this directory stopped without a clean shutdown (crash, kill -9). */
   readonly cleanShutdown: boolean;
+  /**
+   * Settles once the pid file is on disk (fsync). Until then a power loss
+   * could lose it, and the next start would take this run for a clean one:
+   * await it before the broker serves anything.
+   */
+  readonly durable: Promise<void>;
   /** Remove the lock: this broker shut down cleanly. */
   release(): void;
 }
@@ -50,21 +57,35 @@ export function lockDataDir(dir: string): DataDirLock {
     }
     cleanShutdown = false;
   }
-  let fd: number;
-  try {
-    fd = openSync(path, 'w');
-    writeSync(fd, `${process.pid}\n`);
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (err) {
-    throw new StoreOpenError(
+  const cannotWrite = (err: unknown): StoreOpenError =>
+    new StoreOpenError(
       dir,
       `cannot write ${path}: ${(err as Error).message}. Fix the permissions of the data directory, or choose another with --data-dir.`,
     );
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    throw cannotWrite(err);
   }
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } catch (err) {
+    closeSync(fd);
+    throw cannotWrite(err);
+  }
+  // The fsync runs on libuv's thread pool while the store loads (issue 9: start-up); `durable` reports it.
+  const durable = new Promise<void>((resolve, reject) => {
+    fsync(fd, (syncErr) => {
+      close(fd, () => (syncErr ? reject(cannotWrite(syncErr)) : resolve()));
+    });
+  });
+  // Marked handled here: a caller that fails before awaiting it still sees no unhandled rejection.
+  durable.catch(() => {});
   let released = false;
   return {
     cleanShutdown,
+    durable,
     release(): void {
       if (released) return;
       released = true;
