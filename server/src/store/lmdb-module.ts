@@ -21,3 +21,6 @@ export interface OrderedBinaryKeys {
 }
 
 export const lmdb = createRequire(import.meta.url)('lmdb') as typeof Lmdb & OrderedBinaryKeys;
+
+/** lmdb-js's `open` (a plain function: it keeps its state in the module, not in `this`). */
+export const open: typeof Lmdb.open = lmdb.open;

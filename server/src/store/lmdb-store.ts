@@ -34,7 +34,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RootDatabase } from 'lmdb';
 import { IndexColumns, SeqKeyReader } from './lmdb-index.js';
-import { lmdb } from './lmdb-module.js';
+import { open } from './lmdb-module.js';
 import {
   checkDataFile,
   commitErrorOf,
@@ -126,7 +126,7 @@ export class LmdbStore implements Store {
       // strictAsyncOrder: a transaction() callback (clearQueue, trimHistory)
       // runs at its place among the turn's writes — after the puts issued
       // before it, before those issued after — instead of at the batch's end.
-      root = lmdb.open({ path, noSubdir: true, maxDbs: 8, strictAsyncOrder: true });
+      root = open({ path, noSubdir: true, maxDbs: 8, strictAsyncOrder: true });
     } catch (err) {
       if (PERMISSION_CODES.has(errno(err) ?? '')) throw permissionError(path, err);
       throw damagedError(path, errorText(err));
