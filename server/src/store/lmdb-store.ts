@@ -291,23 +291,35 @@ export class LmdbStore implements Store {
     return indexes;
   }
 
+  // appendQueueMessage and removeQueueMessage run once per persistent message
+  // each: they call lmdb-js directly rather than through write()'s callback,
+  // which cost a closure per call (issue 9).
   appendQueueMessage(queue: string, message: StoredMessage): Promise<void> {
-    return this.write(1, () =>
-      this.db.messages.put([queue, message.seq], recordForPut(this.arena, message)),
-    );
+    if (this.closed) return closedError();
+    let pending: PromiseLike<unknown>;
+    try {
+      pending = this.db.messages.put([queue, message.seq], recordForPut(this.arena, message));
+    } catch (err) {
+      return refusedError(err);
+    }
+    return this.track(1, pending);
   }
 
   removeQueueMessage(queue: string, seq: number, deliveryRecord = true): Promise<void> {
-    if (!deliveryRecord) {
-      return this.write(1, () => this.db.messages.remove([queue, seq]));
+    if (this.closed) return closedError();
+    const key: SeqKey = [queue, seq];
+    let pending: PromiseLike<unknown>;
+    try {
+      pending = this.db.messages.remove(key);
+      if (deliveryRecord) {
+        const forgotten = this.db.deliveries.remove(key);
+        // Both land in this turn's transaction, so normally this is one promise.
+        if (forgotten !== pending) pending = Promise.all([pending, forgotten]);
+      }
+    } catch (err) {
+      return refusedError(err);
     }
-    return this.write(2, () => {
-      const key: SeqKey = [queue, seq];
-      const removed = this.db.messages.remove(key);
-      const forgotten = this.db.deliveries.remove(key);
-      // Both land in this turn's transaction, so normally this is one promise.
-      return removed === forgotten ? removed : Promise.all([removed, forgotten]);
-    });
+    return this.track(deliveryRecord ? 2 : 1, pending);
   }
 
   recordDelivery(queue: string, seq: number, deliveries: number): Promise<void> {
@@ -427,16 +439,21 @@ export class LmdbStore implements Store {
     ops: number | ((result: unknown) => number),
     issue: () => PromiseLike<unknown>,
   ): Promise<void> {
-    if (this.closed) return Promise.reject(new StoreWriteError('store is closed'));
+    if (this.closed) return closedError();
     let pending: PromiseLike<unknown>;
     try {
       pending = issue();
     } catch (err) {
-      // lmdb-js refuses some writes synchronously (e.g. a key over 1978 bytes).
-      return Promise.reject(
-        new StoreWriteError(`write refused: ${errorText(err)}`, { cause: err }),
-      );
+      return refusedError(err);
     }
+    return this.track(ops, pending);
+  }
+
+  /** Track a write lmdb-js has queued (see write()); `ops` counts it in stats().writes. */
+  private track(
+    ops: number | ((result: unknown) => number),
+    pending: PromiseLike<unknown>,
+  ): Promise<void> {
     this.noteTurn();
     if (pending === this.batchPending && typeof ops === 'number') {
       this.batchOps.count += ops;
@@ -521,4 +538,13 @@ export class LmdbStore implements Store {
     if (this.inflight === 0) return Promise.resolve();
     return new Promise((wake) => this.idleWaiters.push(wake));
   }
+}
+
+function closedError(): Promise<never> {
+  return Promise.reject(new StoreWriteError('store is closed'));
+}
+
+/** lmdb-js refuses some writes synchronously (e.g. a key over 1978 bytes). */
+function refusedError(err: unknown): Promise<never> {
+  return Promise.reject(new StoreWriteError(`write refused: ${errorText(err)}`, { cause: err }));
 }
