@@ -122,7 +122,9 @@ function encodeBounded(buf: Buffer, start: number, limit: number, message: Store
   }
   buf.writeUInt32LE(count, countAt);
   if (pos + body.length > limit) return -1;
-  return pos + body.copy(buf, pos);
+  // TypedArray#set: the bytes are known to fit, so none of Buffer#copy's argument handling.
+  buf.set(body, pos);
+  return pos + body.length;
 }
 
 /** Where encodeMessage writes a record's fields; grows to the largest seen. */
