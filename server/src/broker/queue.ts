@@ -52,6 +52,8 @@ export class Queue implements MessageSource {
   autoDelete = false;
   /** Set when the queue is shared by a cluster: its messages come from the feed, not from enqueue(). */
   feed: QueueFeed | null = null;
+  /** Its name in the store, worked out on first use by storeNameOf (store-names.ts); undefined until then. */
+  storeName: string | null | undefined = undefined;
   /** Entries whose store write `unstoredWrite` is being committed, and the promise enqueue() returned for them. */
   private unstored: QueueEntry[] = [];
   private unstoredWrite: Promise<void> | null = null;

@@ -22,7 +22,11 @@ const FIXED_BYTES = 1 + 8 + 8 + 4 + 4;
 
 function writeString(buf: Buffer, pos: number, value: string): number {
   const written = writeUtf8(buf, pos + 4, value);
-  buf.writeUInt32LE(written, pos);
+  // The length bytes by hand: Buffer#writeUInt32LE checks its arguments on every call (issue 9).
+  buf[pos] = written;
+  buf[pos + 1] = written >>> 8;
+  buf[pos + 2] = written >>> 16;
+  buf[pos + 3] = written >>> 24;
   return pos + 4 + written;
 }
 
@@ -75,12 +79,52 @@ function encodeFieldsInto(buf: Buffer, start: number, message: StoredMessage): n
  * own when it is too big for the arena.
  */
 export function recordForPut(arena: RecordArena, message: StoredMessage): Buffer {
-  const bound = recordBound(message);
-  if (bound > ARENA_RECORD_MAX) return encodeMessage(message);
-  const chunk = arena.reserve(bound);
-  const pos = encodeFieldsInto(chunk, chunk.start, message);
-  arena.seal(pos + message.body.copy(chunk, pos));
+  let chunk = arena.current();
+  let end = encodeBounded(
+    chunk,
+    chunk.start,
+    Math.min(chunk.length, chunk.start + ARENA_RECORD_MAX),
+    message,
+  );
+  if (end < 0 && chunk.length - chunk.start < ARENA_RECORD_MAX) {
+    // Did not fit in what is left of the chunk: a fresh one takes any record up to ARENA_RECORD_MAX.
+    chunk = arena.renew();
+    end = encodeBounded(chunk, 0, ARENA_RECORD_MAX, message);
+  }
+  if (end < 0) return encodeMessage(message);
+  arena.seal(end);
   return chunk;
+}
+
+/**
+ * encodeFieldsInto and the body in one pass over the headers, for the arena:
+ * each string is checked against `limit` as it comes (3 bytes per UTF-16
+ * unit at most) rather than bounding the whole record first, which walked
+ * the headers twice (issue 9). Returns the record's end, or -1 when it
+ * would pass `limit` (the bytes written so far are garbage, never claimed).
+ */
+function encodeBounded(buf: Buffer, start: number, limit: number, message: StoredMessage): number {
+  const { headers, id, body } = message;
+  if (start + FIXED_BYTES + 3 * id.length > limit) return -1;
+  buf[start] = message.priority;
+  buf.writeDoubleLE(message.expires, start + 1);
+  buf.writeDoubleLE(message.timestamp, start + 9);
+  let pos = writeString(buf, start + 17, id);
+  const countAt = pos;
+  pos += 4;
+  let count = 0;
+  for (const name in headers) {
+    const value = headers[name]!;
+    if (pos + 8 + 3 * (name.length + value.length) > limit) return -1;
+    pos = writeString(buf, pos, name);
+    pos = writeString(buf, pos, value);
+    count++;
+  }
+  buf.writeUInt32LE(count, countAt);
+  if (pos + body.length > limit) return -1;
+  // TypedArray#set: the bytes are known to fit, so none of Buffer#copy's argument handling.
+  buf.set(body, pos);
+  return pos + body.length;
 }
 
 /** Where encodeMessage writes a record's fields; grows to the largest seen. */

@@ -25,14 +25,21 @@ export class RecordArena {
   private chunk = newChunk();
   private used = 0;
 
-  /** Room for `bound` bytes: the chunk and where to write (call `seal` after). */
-  reserve(bound: number): ArenaSlice {
-    if (this.used + bound > this.chunk.length) {
-      this.chunk = newChunk();
-      this.used = 0;
-    }
+  /**
+   * The current chunk, its free bytes starting at `chunk.start`, for a
+   * record whose size is found while it is written (call `seal` after, or
+   * `renew` when it did not fit).
+   */
+  current(): ArenaSlice {
     this.chunk.start = this.used;
     this.chunk.end = this.used;
+    return this.chunk;
+  }
+
+  /** A fresh chunk in place of the current one (a record did not fit in what was left of it). */
+  renew(): ArenaSlice {
+    this.chunk = newChunk();
+    this.used = 0;
     return this.chunk;
   }
 

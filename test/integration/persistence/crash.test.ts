@@ -45,6 +45,7 @@ async function produce(
   proc: BrokerProcess,
   stop: () => boolean,
   deadline: number,
+  window: number,
 ): Promise<number> {
   let sent = 0;
   try {
@@ -61,9 +62,9 @@ async function produce(
         `${producer}:${seq}`,
       );
       sent = seq;
-      if (seq > WINDOW) await c.expectReceipt(`send-${producer}-${seq - WINDOW}`, 15_000);
+      if (seq > window) await c.expectReceipt(`send-${producer}-${seq - window}`, 15_000);
     }
-    for (let seq = Math.max(1, sent - WINDOW + 1); seq <= sent; seq++) {
+    for (let seq = Math.max(1, sent - window + 1); seq <= sent; seq++) {
       if (stop()) break;
       await c.expectReceipt(`send-${producer}-${seq}`, 15_000);
     }
@@ -130,6 +131,9 @@ type KillPoint = {
   /** Producers keep sending while the kill happens. */
   concurrentProducers: boolean;
   consumer: boolean;
+  /** SENDs in flight per producer (default WINDOW) and the consumer's prefetch (default PREFETCH). */
+  window?: number;
+  prefetch?: number;
   /** The kill happens once this holds. */
   ready: (s: { receipts: number; delivered: number; ackReceipts: number }) => boolean;
 };
@@ -155,6 +159,18 @@ const KILL_POINTS: KillPoint[] = [
     concurrentProducers: true,
     consumer: true,
     ready: (s) => s.receipts >= 300 && s.delivered >= 150 && s.ackReceipts >= 20,
+  },
+  {
+    // Event turns of over 1,000 store writes: lmdb-js used to start its writer
+    // thread mid-turn past 1,000; the store now starts it at the turn's end
+    // (lmdb-store.ts WRITER_START). Either way the turn is one transaction.
+    name: 'mid-publish and mid-consume, in bursts of 1,500 SENDs and 1,000 unacked',
+    prefill: 0,
+    concurrentProducers: true,
+    consumer: true,
+    window: 1500,
+    prefetch: 1000,
+    ready: (s) => s.receipts >= 4000 && s.delivered >= 2000 && s.ackReceipts >= 20,
   },
 ];
 
@@ -182,6 +198,7 @@ describe('crash recovery (kill -9 of a broker process on an LMDB data directory)
               first,
               () => stopProducers,
               deadline,
+              point.window ?? WINDOW,
             );
             sentCounts.set(p, Math.max(sentCounts.get(p) ?? 0, n));
           }),
@@ -196,7 +213,7 @@ describe('crash recovery (kill -9 of a broker process on an LMDB data directory)
         consumer = await first.connectTcp({}, 'consumer');
         await consumer.subscribe(dest, 'c', {
           ack: 'client-individual',
-          'activemq.prefetchSize': String(PREFETCH),
+          'activemq.prefetchSize': String(point.prefetch ?? PREFETCH),
         });
         consuming = consume(consumer, first, log, deadline);
       }

@@ -49,4 +49,40 @@ describe('MessageDeque', () => {
     expect(deque.clear().map((m) => m.seq)).toEqual([2, 3]);
     expect(deque.length).toBe(0);
   });
+
+  it('keeps order as the ring wraps, grows and shrinks, and takes entries out of turn across the wrap', () => {
+    const deque = new MessageDeque();
+    const expected: number[] = [];
+    let next = 1;
+    const push = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        deque.push(message(next));
+        expected.push(next++);
+      }
+    };
+    const shift = (n: number) => {
+      for (let i = 0; i < n; i++) expect(deque.shift()?.seq).toBe(expected.shift());
+    };
+    // Steady state around a partly full ring, so the head passes the array's end many times.
+    push(10);
+    for (let round = 0; round < 50; round++) {
+      push(3);
+      shift(3);
+    }
+    expect(deque.toArray().map((m) => m.seq)).toEqual(expected);
+    // Out of turn, with the live entries wrapped around the array's end.
+    const taken = deque.removeAt(4);
+    expect(taken?.seq).toBe(expected.splice(4, 1)[0]);
+    expect(deque.at(4)?.seq).toBe(expected[4]);
+    expect(deque.at(deque.length)).toBeUndefined();
+    // Grow well past the start, then drain most of it (the ring shrinks on the way).
+    push(5000);
+    shift(4990);
+    expect(deque.length).toBe(expected.length);
+    deque.insertInOrder([message(3), message(next + 1)]);
+    expected.splice(0, 0, 3);
+    expected.push(next + 1);
+    expect(drain(deque)).toEqual(expected);
+    expect(deque.peek()).toBeUndefined();
+  });
 });

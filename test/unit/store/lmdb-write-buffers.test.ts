@@ -25,18 +25,20 @@ describe('writeUtf8', () => {
 });
 
 describe('RecordArena', () => {
-  it('never hands out bytes of a sealed record again, and moves to a new chunk when full', () => {
+  it('never hands out bytes of a sealed record again, and renews the chunk on request', () => {
     const arena = new RecordArena();
-    const first = arena.reserve(100);
+    const first = arena.current();
     expect(first.start).toBe(0);
     arena.seal(40);
-    const second = arena.reserve(100);
+    const second = arena.current();
     expect(second).toBe(first);
     expect(second.start).toBe(40);
     arena.seal(90);
-    const big = arena.reserve(first.length - 50);
-    expect(big).not.toBe(first);
-    expect(big.start).toBe(0);
+    expect(arena.current().start).toBe(90);
+    const fresh = arena.renew();
+    expect(fresh).not.toBe(first);
+    expect(fresh.start).toBe(0);
+    expect(arena.current()).toBe(fresh);
   });
 });
 
@@ -83,6 +85,28 @@ describe('LmdbStore write buffers across close and reopen', () => {
     expect(odd[0]!.seq).toBe(5);
     expect(even.some((m) => m.seq === 100)).toBe(false);
     for (const m of [...odd, ...even]) expect(m).toEqual(message(m.seq, sizeOf(m.seq)));
+    await store.close();
+  });
+
+  it('stores records whose headers alone pass the arena limit, and non-ASCII ones, intact', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stompede-arena-'));
+    let store = await LmdbStore.open(dir);
+    const wide = (seq: number): StoredMessage => ({
+      ...message(seq, 64),
+      id: `id-é-${seq}`,
+      // Every third: a header past what the arena takes (30,000 × 2 bytes, bounded at 3 per unit).
+      headers: { destination: '/queue/wide', note: seq % 3 === 0 ? 'é'.repeat(30_000) : `✓${seq}` },
+    });
+    const writes: Promise<void>[] = [];
+    for (let seq = 1; seq <= 60; seq++) writes.push(store.appendQueueMessage('wide', wide(seq)));
+    await Promise.all(writes);
+    await store.close();
+
+    store = await LmdbStore.open(dir);
+    const state = await store.recover();
+    const stored = state.queues.get('wide')!.map((r) => r.message);
+    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    for (const m of stored) expect(m).toEqual(wide(m.seq));
     await store.close();
   });
 });
