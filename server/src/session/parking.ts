@@ -48,11 +48,10 @@ export function adoptParkedSession(
   session.clientId = parked.clientId;
   session.nextHandle = parked.nextHandle;
   session.hasLimitedFlows ||= parked.hasLimitedFlows;
-  for (const [id, subscription] of parked.subscriptions) {
+  for (const subscription of parked.subscriptions.drain()) {
     subscription.consumer = session;
-    subscription.setWirePrefix(`subscription:${escapeHeader(id, session.version)}\n`);
-    session.subscriptions.set(id, subscription);
-    session.subscriptionsByHandle.set(subscription.handle, subscription);
+    subscription.setWirePrefix(`subscription:${escapeHeader(subscription.id, session.version)}\n`);
+    session.subscriptions.add(subscription);
   }
   if (parked.lazyAutoSubscriptions !== null) {
     for (const [destination, subscription] of parked.lazyAutoSubscriptions) {
@@ -68,7 +67,6 @@ export function adoptParkedSession(
 export function retireSession(session: Session): void {
   session.context.scheduler.remove(session);
   session.state = 'closed';
-  session.subscriptions.clear();
-  session.subscriptionsByHandle.clear();
+  session.subscriptions.drain();
   session.context.sessionClosed(session);
 }

@@ -17,6 +17,7 @@ import type { HeartbeatScheduler, Ticking } from './heartbeat.js';
 import { holdFrame, suspendSessionUntil } from './held-frames.js';
 import { adoptParkedSession, endParkedSession, holdWhileParked, parkSession } from './parking.js';
 import { type Delivery, Resumption } from './resumption.js';
+import { SubscriptionTable } from './subscription-table.js';
 import { admitTopicMessage, limitTopicFlow, tickTopicFlows } from './topic-flow-gate.js';
 import type { Transaction } from './transaction.js';
 
@@ -95,8 +96,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
     this.lazyAutoSubscriptions ??= new Map();
     return this.lazyAutoSubscriptions;
   }
-  readonly subscriptions = new Map<string, Subscription>();
-  readonly subscriptionsByHandle = new Map<number, Subscription>();
+  readonly subscriptions = new SubscriptionTable();
   /** Open transactions by id. Made on first use. */
   get transactions(): Map<string, Transaction> {
     this.lazyTransactions ??= new Map();
@@ -481,9 +481,7 @@ export class Session implements ConnectionHandler, Consumer, Ticking {
   release(): void {
     this.context.scheduler.remove(this);
     this.lazyTransactions = null;
-    const subscriptions = [...this.subscriptions.values()];
-    this.subscriptions.clear();
-    this.subscriptionsByHandle.clear();
+    const subscriptions = this.subscriptions.drain();
     this.state = 'closing';
     for (const subscription of subscriptions) subscription.close();
     this.context.broker.releaseOwner(this, this.clientId);

@@ -43,7 +43,7 @@ function resolveDelivery(session: Session, frame: Frame): Delivery | null {
       throw missingHeader(frame.command, 'id', " (the value of the MESSAGE's ack header)");
     const dot = id.indexOf('.');
     const handle = dot > 0 ? digitsIn(id, 0, dot) : -1;
-    const subscription = handle >= 0 ? session.subscriptionsByHandle.get(handle) : undefined;
+    const subscription = handle >= 0 ? session.subscriptions.withHandle(handle) : undefined;
     const tag = digitsIn(id, dot + 1, id.length);
     if (subscription === undefined || tag < 0) throw unknownAck(frame.command, id);
     return pending(frame.command, id, subscription, tag);

@@ -29,8 +29,7 @@ export function rewriteReplyTo(session: Session, headers: FrameHeaders): void {
     consumer: session,
   });
   subscription.setWirePrefix(`subscription:${escapeHeader(replyTo, session.version)}\n`);
-  session.subscriptions.set(replyTo, subscription);
-  session.subscriptionsByHandle.set(subscription.handle, subscription);
+  session.subscriptions.add(subscription);
   session.autoSubscriptions.set(replyTo, subscription);
   broker.subscribe(subscription, null, headers);
 }

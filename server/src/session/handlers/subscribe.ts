@@ -33,8 +33,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
   const automatic = session.autoSubscriptionTo(destination);
   if (automatic !== undefined) {
     session.autoSubscriptions.delete(destination);
-    session.subscriptions.delete(automatic.id);
-    session.subscriptionsByHandle.delete(automatic.handle);
+    session.subscriptions.remove(automatic);
     automatic.close();
   }
   if (session.subscriptions.has(id)) {
@@ -82,8 +81,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
   subscription.noLocal = headers['activemq.noLocal'] === 'true';
   subscription.presence = headers['x-presence'] ?? '';
   applyFlowHeaders(session, subscription, headers);
-  session.subscriptions.set(id, subscription);
-  session.subscriptionsByHandle.set(subscription.handle, subscription);
+  session.subscriptions.add(subscription);
   const broker = session.context.broker;
   try {
     if (headers.browser === 'true') {
@@ -102,8 +100,7 @@ export function handleSubscribe(session: Session, frame: Frame): Promise<void> |
       userOf(session),
     );
   } catch (err) {
-    session.subscriptions.delete(id);
-    session.subscriptionsByHandle.delete(subscription.handle);
+    session.subscriptions.remove(subscription);
     throw err;
   }
 }

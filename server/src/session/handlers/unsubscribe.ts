@@ -33,8 +33,7 @@ export function handleUnsubscribe(session: Session, frame: Frame): Promise<void>
     checkDurableOwner(record, userOf(session));
   }
   if (subscription !== undefined) {
-    session.subscriptions.delete(subscription.id);
-    session.subscriptionsByHandle.delete(subscription.handle);
+    session.subscriptions.remove(subscription);
     subscription.close();
   } else if (durable === null) {
     throw new SessionError(
