@@ -5,6 +5,7 @@
  * and, for the broker, store statistics.
  */
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 
 export const LISTENING_TAG = 'BENCH-LISTENING ';
 
@@ -33,6 +34,9 @@ function memory() {
     heapTotal: m.heapTotal,
     external: m.external,
     arrayBuffers: m.arrayBuffers,
+    // V8's young generation: grown by a burst of allocation, given back once allocation is slow again.
+    newSpace: v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')
+      ?.physical_space_size,
   };
 }
 
